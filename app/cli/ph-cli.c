@@ -1,0 +1,313 @@
+/* ph-cli.c: perihelion-cli: entry point, global options, unlocking, exit codes.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "perihelion-cli"
+
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <termios.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <glib/gi18n.h>
+
+#include "ph-cli.h"
+#include "ph-csv.h"
+#include "ph-generator.h"
+#include "ph-git-credential.h"
+
+static const struct
+{
+  const char   *name;
+  PhCliCommand  run;
+  const char   *synopsis;
+} commands[] = {
+  { "init", ph_cli_cmd_init, N_("[--kdf-ops N] [--kdf-mem MIB] [--force]  create a vault") },
+  { "add", ph_cli_cmd_add, N_("TITLE [--username U] [--url URL]... [--tag T]... [--folder F] [--otp URI]  secret on stdin") },
+  { "get", ph_cli_cmd_get, N_("TITLE|ID [--field NAME]  print one field (default: the password)") },
+  { "list", ph_cli_cmd_list, N_("[--json] [--folder F] [--tag T]  list entries") },
+  { "search", ph_cli_cmd_search, N_("QUERY [--json]  ranked search") },
+  { "edit", ph_cli_cmd_edit, N_("TITLE|ID [--title T] [--username U] [--password] ...  change an entry") },
+  { "rm", ph_cli_cmd_rm, N_("TITLE|ID  delete an entry") },
+  { "generate", ph_cli_cmd_generate, N_("[--length N] [--words N] ...  a random password or passphrase") },
+  { "passwd", ph_cli_cmd_passwd, N_("[--new-password-fd N] [--with-recovery-key]  change the master password") },
+  { "recovery-key", ph_cli_cmd_recovery_key, N_("replace the recovery key and print the new one") },
+  { "remember", ph_cli_cmd_remember, N_("remember the vault key in this device's keyring") },
+  { "forget", ph_cli_cmd_forget, N_("forget the vault key in this device's keyring") },
+  { "import", ph_cli_cmd_import, N_("csv FILE  import entries") },
+  { "export", ph_cli_cmd_export, N_("csv --plaintext [FILE]  export entries with their secrets") },
+  { "git-credential", ph_cli_cmd_git_credential, N_("get|store|erase  git credential helper") },
+};
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out, _("Usage: perihelion-cli [--vault FILE] [--password-fd N] COMMAND [ARGS...]\n\n"));
+  fprintf (out, _("Commands:\n"));
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-15s %s\n", commands[i].name, _(commands[i].synopsis));
+  fprintf (out, _("\nOptions:\n"
+                  "  --vault FILE      the vault (default: $PERIHELION_VAULT, else\n"
+                  "                    $XDG_DATA_HOME/perihelion/default.phvault)\n"
+                  "  --password-fd N   read the master password from file descriptor N (first line)\n"
+                  "  --help, --version\n"
+                  "\nWithout --password-fd, the vault is opened with the key remembered in this\n"
+                  "device's keyring if there is one, else the password is asked on the terminal.\n"
+                  "\"COMMAND --help\" describes each command's options.\n"
+                  "\nExit status:\n"
+                  "  0  success\n"
+                  "  1  failure\n"
+                  "  2  invalid usage or input\n"
+                  "  3  wrong password or recovery key\n"
+                  "  4  no such entry, or several match\n"
+                  "  5  the vault is damaged or of an unsupported version\n"
+                  "  6  a file could not be read or written\n"
+                  "\nInvoked as git-credential-perihelion, it is git's credential helper:\n"
+                  "  git config credential.helper 'perihelion --vault FILE'\n"));
+}
+
+/* Prints a one-line message for @error and picks the exit code. Messages never hold secrets:
+ * no code path puts one in a GError. */
+int
+ph_cli_fail (GError *error)
+{
+  int code = PH_EXIT_FAILURE;
+
+  g_printerr ("perihelion-cli: %s\n", error->message);
+
+  if (error->domain == PH_VAULT_ERROR)
+    {
+      switch (error->code)
+        {
+        case PH_VAULT_ERROR_WRONG_PASSWORD:
+          code = PH_EXIT_AUTH;
+          break;
+        case PH_VAULT_ERROR_NOT_FOUND:
+        case PH_VAULT_ERROR_AMBIGUOUS:
+          code = PH_EXIT_NOT_FOUND;
+          break;
+        case PH_VAULT_ERROR_NOT_A_VAULT:
+        case PH_VAULT_ERROR_UNSUPPORTED_VERSION:
+        case PH_VAULT_ERROR_CORRUPT:
+          code = PH_EXIT_DAMAGED;
+          break;
+        case PH_VAULT_ERROR_INVALID:
+          code = PH_EXIT_USAGE;
+          break;
+        default:
+          break;
+        }
+    }
+  else if (error->domain == PH_CRYPTO_ERROR && error->code == PH_CRYPTO_ERROR_RECOVERY_KEY)
+    code = PH_EXIT_AUTH;
+  else if (error->domain == PH_CSV_ERROR || error->domain == PH_GIT_CREDENTIAL_ERROR ||
+           error->domain == PH_GENERATOR_ERROR || error->domain == G_OPTION_ERROR ||
+           (error->domain == PH_CRYPTO_ERROR && error->code == PH_CRYPTO_ERROR_KDF_PARAMS))
+    code = PH_EXIT_USAGE;
+  else if (error->domain == G_IO_ERROR || error->domain == G_FILE_ERROR)
+    code = PH_EXIT_IO;
+
+  g_error_free (error);
+  return code;
+}
+
+int
+ph_cli_usage (const char *format,
+              ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("perihelion-cli: %s\n", message);
+  return PH_EXIT_USAGE;
+}
+
+/* Asks on the controlling terminal with echo off; stdin stays free for data. */
+PhSecret *
+ph_cli_prompt_secret (const char *prompt,
+                      GError    **error)
+{
+  struct termios saved, quiet;
+  PhSecret *secret;
+  int fd = open ("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("No terminal to ask for the password: use --password-fd N"));
+      return NULL;
+    }
+  if (write (fd, prompt, strlen (prompt)) < 0)
+    { /* the prompt is a courtesy; reading still works */ }
+  tcgetattr (fd, &saved);
+  quiet = saved;
+  quiet.c_lflag &= ~(ECHO | ECHONL);
+  tcsetattr (fd, TCSAFLUSH, &quiet);
+  secret = ph_secret_read_line (fd, FALSE, error);
+  tcsetattr (fd, TCSAFLUSH, &saved);
+  if (write (fd, "\n", 1) < 0)
+    { /* as above */ }
+  close (fd);
+  return secret;
+}
+
+PhSecret *
+ph_cli_read_password (PhCli      *cli,
+                      const char *prompt,
+                      GError    **error)
+{
+  if (cli->password_fd >= 0)
+    return ph_secret_read_line (cli->password_fd, TRUE, error);
+  return ph_cli_prompt_secret (prompt, error);
+}
+
+static void
+announce_kdf (void)
+{
+  if (isatty (STDERR_FILENO))
+    g_printerr ("%s", _("Deriving the key…\r"));
+}
+
+/**
+ * ph_cli_open_vault:
+ *
+ * Opens and unlocks the vault: with the password from --password-fd, else with the key this
+ * device remembers, else with a password asked on the terminal.
+ */
+PhVault *
+ph_cli_open_vault (PhCli   *cli,
+                   GError **error)
+{
+  g_autoptr(PhVault) vault = ph_vault_load (cli->vault_path, error);
+  g_autoptr(PhSecret) password = NULL;
+
+  if (vault == NULL)
+    return NULL;
+
+  if (cli->password_fd < 0 && ph_vault_has_slot (vault, PH_KEY_SLOT_KEYSTORE))
+    {
+      g_autoptr(PhKeystore) keystore = ph_keystore_new_default ();
+      g_autoptr(GError) local_error = NULL;
+
+      if (keystore != NULL && ph_vault_unlock_with_keystore (vault, keystore, &local_error))
+        return g_steal_pointer (&vault);
+      g_debug ("Keyring unlock failed: %s", local_error ? local_error->message : "no keyring");
+    }
+
+  password = ph_cli_read_password (cli, _("Master password: "), error);
+  if (password == NULL)
+    return NULL;
+  announce_kdf ();
+  if (!ph_vault_unlock_with_password (vault, password, error))
+    return NULL;
+  return g_steal_pointer (&vault);
+}
+
+gboolean
+ph_cli_save (PhVault *vault,
+             GError **error)
+{
+  guint before = ph_vault_get_n_conflicts (vault);
+
+  if (!ph_vault_save (vault, error))
+    return FALSE;
+  if (ph_vault_get_n_conflicts (vault) > before)
+    g_printerr (_("perihelion-cli: the vault was changed elsewhere; merged, keeping %u conflicting "
+                  "version(s) as copies\n"), ph_vault_get_n_conflicts (vault) - before);
+  return TRUE;
+}
+
+static gboolean
+parse_fd (const char *text,
+          int        *out)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT, &value, NULL))
+    return FALSE;
+  *out = (int) value;
+  return TRUE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  PhCli cli = { NULL, -1 };
+  g_autofree char *vault_path = NULL;
+  g_autofree char *program = g_path_get_basename (argv[0]);
+  gboolean as_git_helper = g_str_has_prefix (program, "git-credential-");
+  struct rlimit no_core = { 0, 0 };
+  int i;
+
+  /* No core dump may hold a secret. */
+  setrlimit (RLIMIT_CORE, &no_core);
+  prctl (PR_SET_DUMPABLE, 0);
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  for (i = 1; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (strcmp (arg, "--vault") == 0 && i + 1 < argc)
+        g_free (vault_path), vault_path = g_strdup (argv[++i]);
+      else if (g_str_has_prefix (arg, "--vault="))
+        g_free (vault_path), vault_path = g_strdup (arg + 8);
+      else if (strcmp (arg, "--password-fd") == 0 && i + 1 < argc)
+        {
+          if (!parse_fd (argv[++i], &cli.password_fd))
+            return ph_cli_usage (_("--password-fd needs a file descriptor number"));
+        }
+      else if (g_str_has_prefix (arg, "--password-fd="))
+        {
+          if (!parse_fd (arg + 14, &cli.password_fd))
+            return ph_cli_usage (_("--password-fd needs a file descriptor number"));
+        }
+      else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
+        {
+          print_help (stdout);
+          return PH_EXIT_OK;
+        }
+      else if (strcmp (arg, "--version") == 0)
+        {
+          g_print ("perihelion-cli %s\n", PACKAGE_VERSION);
+          return PH_EXIT_OK;
+        }
+      else if (arg[0] == '-')
+        return ph_cli_usage (_("Unknown option %s (see --help)"), arg);
+      else
+        break;
+    }
+
+  if (vault_path == NULL && g_getenv ("PERIHELION_VAULT"))
+    vault_path = g_strdup (g_getenv ("PERIHELION_VAULT"));
+  if (vault_path == NULL)
+    vault_path = ph_vault_dup_default_path ();
+  cli.vault_path = vault_path;
+
+  if (as_git_helper)
+    return ph_cli_cmd_git_credential (&cli, argc - i + 1, argv + i - 1);
+
+  if (i >= argc)
+    {
+      print_help (stderr);
+      return PH_EXIT_USAGE;
+    }
+
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    if (strcmp (argv[i], commands[c].name) == 0)
+      return commands[c].run (&cli, argc - i, argv + i);
+
+  return ph_cli_usage (_("Unknown command “%s” (see --help)"), argv[i]);
+}

@@ -1,0 +1,58 @@
+/* ph-cli.h: shared state and helpers of perihelion-cli's commands.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "ph-vault.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes; documented in --help and perihelion-cli(1). */
+typedef enum
+{
+  PH_EXIT_OK        = 0,
+  PH_EXIT_FAILURE   = 1,
+  PH_EXIT_USAGE     = 2,
+  PH_EXIT_AUTH      = 3,
+  PH_EXIT_NOT_FOUND = 4,
+  PH_EXIT_DAMAGED   = 5,
+  PH_EXIT_IO        = 6,
+} PhExitCode;
+
+typedef struct
+{
+  char *vault_path;
+  int   password_fd;
+} PhCli;
+
+typedef int (*PhCliCommand) (PhCli *cli, int argc, char **argv);
+
+int       ph_cli_fail          (GError        *error);
+int       ph_cli_usage         (const char    *format,
+                                ...) G_GNUC_PRINTF (1, 2);
+PhVault  *ph_cli_open_vault    (PhCli         *cli,
+                                GError       **error);
+PhSecret *ph_cli_read_password (PhCli         *cli,
+                                const char    *prompt,
+                                GError       **error);
+PhSecret *ph_cli_prompt_secret (const char    *prompt,
+                                GError       **error);
+gboolean  ph_cli_save          (PhVault       *vault,
+                                GError       **error);
+
+int ph_cli_cmd_init           (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_add            (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_get            (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_list           (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_search         (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_edit           (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_rm             (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_generate       (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_passwd         (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_recovery_key   (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_remember       (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_forget         (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_import         (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_export         (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_git_credential (PhCli *cli, int argc, char **argv);
+
+G_END_DECLS
