@@ -1,0 +1,462 @@
+/* test-cli.c: perihelion-cli end to end, as a script or a person runs it; git through its
+ * real credential protocol; and a canary secret that must never leak.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <unistd.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+static const char *cli_path;
+static char *workdir;
+static char *vault_path;
+static char *password_file;
+
+#define CANARY "CANARY-7f3a9c-do-not-leak"
+
+typedef struct
+{
+  int    status;
+  char  *out;
+  char  *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+/* Runs @argv (NULL-terminated) with the master password on fd 3 from @password_path. */
+static void
+run_full (Result      *r,
+          const char  *password_path,
+          const char  *input,
+          const char **argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (password_path)
+    g_subprocess_launcher_take_fd (launcher, open (password_path, O_RDONLY | O_CLOEXEC), 3);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", workdir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", workdir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input ? input : "", NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  r->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : 128;
+}
+
+/* perihelion-cli --vault VAULT --password-fd 3 ARGS... */
+#define cli(r, input, ...) \
+  run_full ((r), password_file, (input), \
+            (const char *[]) { cli_path, "--vault", vault_path, "--password-fd", "3", __VA_ARGS__, NULL })
+
+static void
+assert_one_line_error (Result *r)
+{
+  g_assert_cmpint (r->status, >, 0);
+  g_assert_cmpint (r->status, <, 128);
+  g_assert_true (g_str_has_prefix (r->err, "perihelion-cli: "));
+  g_assert_cmpint (strchr (r->err, '\n') - r->err, ==, strlen (r->err) - 1);
+}
+
+static void
+fresh_vault (void)
+{
+  g_auto(Result) r = { 0 };
+  g_autofree char *backup = g_strconcat (vault_path, ".bak", NULL);
+
+  g_unlink (vault_path);
+  g_unlink (backup);
+  cli (&r, NULL, "init", "--kdf-ops", "1", "--kdf-mem", "1");
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (strlen (r.out), ==, 45);  /* the recovery key and a newline */
+}
+
+static char *
+read_file (const char *path)
+{
+  char *contents = NULL;
+  g_file_get_contents (path, &contents, NULL, NULL);
+  return contents;
+}
+
+static void
+test_basic_flow (void)
+{
+  g_auto(Result) add = { 0 };
+  g_auto(Result) get = { 0 };
+  g_auto(Result) list = { 0 };
+  g_auto(Result) search = { 0 };
+  g_auto(Result) edit = { 0 };
+  g_auto(Result) user = { 0 };
+  g_auto(Result) rm = { 0 };
+  g_auto(Result) gone = { 0 };
+  g_auto(Result) dup = { 0 };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *array;
+  JsonObject *object;
+  g_autofree char *id = NULL;
+
+  fresh_vault ();
+  cli (&add, "s3cr3t\n", "add", "GitHub", "--username", "alice", "--url", "https://github.com",
+       "--tag", "dev", "--tag", "git", "--folder", "Work", "--sensitivity", "high",
+       "--field", "account=42");
+  g_assert_cmpint (add.status, ==, 0);
+  id = g_strstrip (g_strdup (add.out));
+  g_assert_true (g_uuid_string_is_valid (id));
+
+  cli (&get, NULL, "get", "github");
+  g_assert_cmpint (get.status, ==, 0);
+  g_assert_cmpstr (get.out, ==, "s3cr3t\n");
+
+  cli (&list, NULL, "list", "--json");
+  g_assert_cmpint (list.status, ==, 0);
+  json_parser_load_from_data (parser, list.out, -1, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  object = json_array_get_object_element (array, 0);
+  g_assert_cmpstr (json_object_get_string_member (object, "id"), ==, id);
+  g_assert_cmpstr (json_object_get_string_member (object, "sensitivity"), ==, "high");
+  g_assert_true (json_object_get_boolean_member (object, "has_password"));
+  g_assert_null (strstr (list.out, "s3cr3t"));
+
+  cli (&search, NULL, "search", "git", "work");
+  g_assert_cmpint (search.status, ==, 0);
+  g_assert_true (g_str_has_prefix (search.out, id));
+
+  cli (&edit, "n3w\n", "edit", id, "--title", "GitHub personal", "--password", "--username", "al");
+  g_assert_cmpint (edit.status, ==, 0);
+  result_clear (&get);
+  cli (&get, NULL, "get", "GitHub personal");
+  g_assert_cmpstr (get.out, ==, "n3w\n");
+  cli (&user, NULL, "get", id, "--field", "username");
+  g_assert_cmpstr (user.out, ==, "al\n");
+  result_clear (&user);
+  cli (&user, NULL, "get", id, "--field", "account");
+  g_assert_cmpstr (user.out, ==, "42\n");
+
+  /* Two entries with one title: naming it is ambiguous. */
+  cli (&dup, "x\n", "add", "GitHub personal");
+  result_clear (&dup);
+  cli (&dup, NULL, "get", "GitHub personal");
+  assert_one_line_error (&dup);
+  g_assert_cmpint (dup.status, ==, 4);
+
+  cli (&rm, NULL, "rm", id);
+  g_assert_cmpint (rm.status, ==, 0);
+  cli (&gone, NULL, "get", id);
+  assert_one_line_error (&gone);
+  g_assert_cmpint (gone.status, ==, 4);
+}
+
+static void
+test_bad_input (void)
+{
+  g_auto(Result) wrong = { 0 };
+  g_auto(Result) bad_title = { 0 };
+  g_auto(Result) bad_csv = { 0 };
+  g_auto(Result) truncated = { 0 };
+  g_auto(Result) missing = { 0 };
+  g_auto(Result) usage = { 0 };
+  g_autofree char *wrong_file = g_build_filename (workdir, "wrong", NULL);
+  g_autofree char *csv = g_build_filename (workdir, "bad.csv", NULL);
+  g_autofree char *cut = g_build_filename (workdir, "cut.phvault", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize len;
+
+  fresh_vault ();
+  g_auto(Result) add = { 0 };
+  cli (&add, "pw\n", "add", "keep");
+  before = read_file (vault_path);
+
+  g_file_set_contents (wrong_file, "not the password\n", -1, NULL);
+  run_full (&wrong, wrong_file, NULL,
+            (const char *[]) { cli_path, "--vault", vault_path, "--password-fd", "3", "list", NULL });
+  assert_one_line_error (&wrong);
+  g_assert_cmpint (wrong.status, ==, 3);
+
+  cli (&bad_title, "pw\n", "add", "\xff\xfe title");
+  assert_one_line_error (&bad_title);
+  g_assert_cmpint (bad_title.status, ==, 2);
+
+  g_file_set_contents (csv, "title,username,password\n\"open,quote\n", -1, NULL);
+  cli (&bad_csv, NULL, "import", "csv", csv);
+  assert_one_line_error (&bad_csv);
+  g_assert_cmpint (bad_csv.status, ==, 2);
+  g_assert_nonnull (strstr (bad_csv.err, "Line 2"));
+
+  cli (&usage, NULL, "frobnicate");
+  assert_one_line_error (&usage);
+  g_assert_cmpint (usage.status, ==, 2);
+
+  /* None of it touched the vault. */
+  after = read_file (vault_path);
+  g_assert_cmpstr (before, ==, after);
+
+  g_file_get_contents (vault_path, &after, &len, NULL);
+  g_file_set_contents (cut, after, len / 2, NULL);
+  run_full (&truncated, password_file, NULL,
+            (const char *[]) { cli_path, "--vault", cut, "--password-fd", "3", "list", NULL });
+  assert_one_line_error (&truncated);
+  g_assert_cmpint (truncated.status, ==, 5);
+
+  run_full (&missing, password_file, NULL,
+            (const char *[]) { cli_path, "--vault", "/nonexistent/x", "--password-fd", "3", "list", NULL });
+  assert_one_line_error (&missing);
+  g_assert_cmpint (missing.status, ==, 6);
+}
+
+static void
+test_passwd_and_recovery (void)
+{
+  g_auto(Result) passwd = { 0 };
+  g_auto(Result) old = { 0 };
+  g_auto(Result) rotated = { 0 };
+  g_auto(Result) reset = { 0 };
+  g_auto(Result) after = { 0 };
+  g_autofree char *new_file = g_build_filename (workdir, "new-password", NULL);
+  g_autofree char *key_file = g_build_filename (workdir, "recovery", NULL);
+
+  fresh_vault ();
+  g_file_set_contents (new_file, "second password\n", -1, NULL);
+  {
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_autoptr(GSubprocess) p = NULL;
+
+    g_subprocess_launcher_take_fd (launcher, open (password_file, O_RDONLY), 3);
+    g_subprocess_launcher_take_fd (launcher, open (new_file, O_RDONLY), 4);
+    p = g_subprocess_launcher_spawn (launcher, NULL, cli_path, "--vault", vault_path,
+                                     "--password-fd", "3", "passwd", "--new-password-fd", "4", NULL);
+    g_subprocess_wait_check (p, NULL, NULL);
+    g_assert_true (g_subprocess_get_successful (p));
+  }
+  cli (&old, NULL, "list");
+  g_assert_cmpint (old.status, ==, 3);
+
+  run_full (&rotated, new_file, NULL,
+            (const char *[]) { cli_path, "--vault", vault_path, "--password-fd", "3", "recovery-key", NULL });
+  g_assert_cmpint (rotated.status, ==, 0);
+  g_file_set_contents (key_file, rotated.out, -1, NULL);
+
+  /* Forgot the password: the recovery key sets a new one. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_autoptr(GSubprocess) p = NULL;
+
+    g_subprocess_launcher_take_fd (launcher, open (key_file, O_RDONLY), 3);
+    g_subprocess_launcher_take_fd (launcher, open (password_file, O_RDONLY), 4);
+    p = g_subprocess_launcher_spawn (launcher, NULL, cli_path, "--vault", vault_path, "--password-fd", "3",
+                                     "passwd", "--with-recovery-key", "--new-password-fd", "4", NULL);
+    g_subprocess_wait_check (p, NULL, NULL);
+    g_assert_true (g_subprocess_get_successful (p));
+  }
+  cli (&after, NULL, "list");
+  g_assert_cmpint (after.status, ==, 0);
+}
+
+static void
+test_import_export_generate (void)
+{
+  g_autofree char *csv = g_build_filename (workdir, "in.csv", NULL);
+  g_autofree char *out = g_build_filename (workdir, "out.csv", NULL);
+  g_auto(Result) import = { 0 };
+  g_auto(Result) refused = { 0 };
+  g_auto(Result) export = { 0 };
+  g_auto(Result) gen = { 0 };
+  g_auto(Result) words = { 0 };
+  g_autofree char *exported = NULL;
+  g_auto(GStrv) parts = NULL;
+
+  fresh_vault ();
+  g_file_set_contents (csv, "name,url,username,password\nSite,https://site.example,me,\"p,w\"\n", -1, NULL);
+  cli (&import, NULL, "import", "csv", csv);
+  g_assert_cmpint (import.status, ==, 0);
+
+  cli (&refused, NULL, "export", "csv", out);
+  g_assert_cmpint (refused.status, ==, 2);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  cli (&export, NULL, "export", "csv", "--plaintext", out);
+  g_assert_cmpint (export.status, ==, 0);
+  exported = read_file (out);
+  g_assert_nonnull (strstr (exported, "Site,me,\"p,w\",https://site.example"));
+
+  run_full (&gen, NULL, NULL, (const char *[]) { cli_path, "generate", "--length", "32", "--no-symbols", NULL });
+  g_assert_cmpint (gen.status, ==, 0);
+  g_assert_cmpuint (strlen (gen.out), ==, 33);
+  run_full (&words, NULL, NULL, (const char *[]) { cli_path, "generate", "--words", "5", "--entropy", NULL });
+  g_assert_cmpint (words.status, ==, 0);
+  parts = g_strsplit (words.out, "-", -1);
+  g_assert_cmpuint (g_strv_length (parts), ==, 5);
+  g_assert_nonnull (strstr (words.err, "64.6 bits"));
+}
+
+/* git itself drives the helper: approve stores, fill reads, reject erases. */
+static void
+test_git_credential_with_git (void)
+{
+  g_autofree char *bindir = g_build_filename (workdir, "bin", NULL);
+  g_autofree char *helper = g_build_filename (bindir, "git-credential-perihelion", NULL);
+  g_autofree char *home = g_build_filename (workdir, "home", NULL);
+  g_autofree char *helper_config = g_strdup_printf ("perihelion --vault %s --password-fd 3", vault_path);
+  g_autofree char *path_env = g_strdup_printf ("%s:%s", bindir, g_getenv ("PATH"));
+  const char *request = "protocol=https\nhost=git.example.org\nusername=dev\npassword=t0ken\n\n";
+  const char *query = "protocol=https\nhost=git.example.org\n\n";
+  const char *ops[] = { "approve", "fill", "reject", "fill" };
+  char *outputs[4] = { NULL };
+
+  fresh_vault ();
+  g_mkdir_with_parents (bindir, 0700);
+  g_mkdir_with_parents (home, 0700);
+  g_unlink (helper);
+  g_assert_no_errno (symlink (cli_path, helper));
+
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                   G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autoptr(GSubprocess) git = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *helper_option = g_strdup_printf ("credential.helper=%s", helper_config);
+
+      g_subprocess_launcher_take_fd (launcher, open (password_file, O_RDONLY), 3);
+      g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+      g_subprocess_launcher_setenv (launcher, "PATH", path_env, TRUE);
+      g_subprocess_launcher_setenv (launcher, "GIT_CONFIG_NOSYSTEM", "1", TRUE);
+      g_subprocess_launcher_setenv (launcher, "GIT_TERMINAL_PROMPT", "0", TRUE);
+      git = g_subprocess_launcher_spawn (launcher, &error, "git", "-c", "credential.helper=",
+                                         "-c", helper_option,
+                                         "credential", ops[i], NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (git, i == 0 || i == 2 ? request : query, NULL, &outputs[i], &err, &error);
+      g_assert_no_error (error);
+      if (i == 1)
+        g_assert_true (g_subprocess_get_successful (git));
+      g_test_message ("git credential %s: %s", ops[i], err);
+    }
+
+  g_assert_nonnull (strstr (outputs[1], "username=dev\n"));
+  g_assert_nonnull (strstr (outputs[1], "password=t0ken\n"));
+  /* After reject, git finds nothing and, with prompts off, fails to fill. */
+  g_assert_null (strstr (outputs[3] ? outputs[3] : "", "t0ken"));
+  for (guint i = 0; i < 4; i++)
+    g_free (outputs[i]);
+}
+
+static gboolean
+file_contains (const char *path,
+               const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return FALSE;
+  return memmem (contents, len, needle, strlen (needle)) != NULL;
+}
+
+static void
+assert_tree_clean (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || g_str_equal (name, "canary.csv"))
+        continue;
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        assert_tree_clean (path);
+      else if (file_contains (path, CANARY))
+        g_error ("The canary secret is in %s", path);
+    }
+}
+
+/* A planted secret appears only where it was asked for: never in stderr, never in the output
+ * of other commands, never in the vault file, its backup, or any other file written. */
+static void
+test_secret_hygiene (void)
+{
+  g_autofree char *csv = g_build_filename (workdir, "canary.csv", NULL);
+  const char *commands[][6] = {
+    { "list", NULL }, { "list", "--json", NULL }, { "search", "canary", NULL },
+    { "search", "canary", "--json", NULL }, { "get", "Canary", "--field", "username", NULL },
+    { "edit", "Canary", "--notes", "still here", NULL }, { "get", "nonexistent", NULL },
+    { "recovery-key", NULL },
+  };
+  g_auto(Result) add = { 0 };
+  g_auto(Result) get = { 0 };
+
+  fresh_vault ();
+  cli (&add, CANARY "\n", "add", "Canary", "--username", "bird");
+  g_assert_cmpint (add.status, ==, 0);
+  g_assert_null (strstr (add.out, CANARY));
+  g_assert_null (strstr (add.err, CANARY));
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_auto(Result) r = { 0 };
+      const char *argv[12] = { cli_path, "--vault", vault_path, "--password-fd", "3" };
+
+      for (guint j = 0; commands[i][j]; j++)
+        argv[5 + j] = commands[i][j];
+      run_full (&r, password_file, NULL, argv);
+      g_assert_null (strstr (r.out, CANARY));
+      g_assert_null (strstr (r.err, CANARY));
+    }
+
+  /* git's answer carries the password by design; a failing get's error message does not. */
+  cli (&get, NULL, "get", "Canary");
+  g_assert_cmpstr (get.out, ==, CANARY "\n");
+  g_assert_null (strstr (get.err, CANARY));
+
+  assert_tree_clean (workdir);
+  g_unlink (csv);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (argc, ==, 2);
+  cli_path = argv[1];
+  workdir = g_dir_make_tmp ("perihelion-cli-XXXXXX", NULL);
+  vault_path = g_build_filename (workdir, "test.phvault", NULL);
+  password_file = g_build_filename (workdir, "password", NULL);
+  g_file_set_contents (password_file, "master password\n", -1, NULL);
+
+  g_test_add_func ("/cli/basic-flow", test_basic_flow);
+  g_test_add_func ("/cli/bad-input", test_bad_input);
+  g_test_add_func ("/cli/passwd-and-recovery", test_passwd_and_recovery);
+  g_test_add_func ("/cli/import-export-generate", test_import_export_generate);
+  g_test_add_func ("/cli/git-credential-with-git", test_git_credential_with_git);
+  g_test_add_func ("/cli/secret-hygiene", test_secret_hygiene);
+
+  status = g_test_run ();
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", workdir);
+    if (system (cmd) != 0)
+      g_warning ("Could not remove %s", workdir);
+  }
+  return status;
+}
