@@ -207,6 +207,7 @@ test_bad_input (void)
   after = read_file (vault_path);
   g_assert_cmpstr (before, ==, after);
 
+  g_clear_pointer (&after, g_free);
   g_file_get_contents (vault_path, &after, &len, NULL);
   g_file_set_contents (cut, after, len / 2, NULL);
   run_full (&truncated, password_file, NULL,

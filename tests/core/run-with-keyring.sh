@@ -7,6 +7,10 @@ if [ -z "${PH_IN_PRIVATE_BUS:-}" ]; then
   export PH_IN_PRIVATE_BUS=1
   exec dbus-run-session -- "$0" "$@"
 fi
+# Full stacks under ASan, so lsan.supp can recognize GDBus's in-flight messages at exit.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+fi
 HOME=$(mktemp -d)
 XDG_DATA_HOME="$HOME/.local/share"
 export HOME XDG_DATA_HOME

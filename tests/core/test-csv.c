@@ -123,6 +123,7 @@ test_export_round_trip (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(PhEntry) entry = ph_test_add_entry (vault, "Tricky, \"quoted\"", "u", "https://a.example", "p,\"w\"\nx");
   g_autofree char *contents = NULL;
+  PhEntry *found;
   gsize len;
   guint count;
   int fd;
@@ -139,11 +140,11 @@ test_export_round_trip (void)
   second = ph_test_new_vault (path, "pw", NULL);
   g_assert_true (ph_csv_import (second, contents, len, &count, &error));
   g_assert_no_error (error);
-  entry = g_object_ref (ph_vault_find (second, "Tricky, \"quoted\"", &error));
+  found = ph_vault_find (second, "Tricky, \"quoted\"", &error);
   g_assert_no_error (error);
-  ph_test_assert_secret (second, entry, PH_FIELD_PASSWORD, "p,\"w\"\nx");
-  g_assert_cmpuint (g_strv_length ((char **) ph_entry_get_urls (entry)), ==, 2);
-  g_assert_true (ph_entry_has_tag (entry, "b"));
+  ph_test_assert_secret (second, found, PH_FIELD_PASSWORD, "p,\"w\"\nx");
+  g_assert_cmpuint (g_strv_length ((char **) ph_entry_get_urls (found)), ==, 2);
+  g_assert_true (ph_entry_has_tag (found, "b"));
 
   ph_test_remove_dir (dir);
 }
