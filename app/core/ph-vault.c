@@ -890,6 +890,9 @@ ph_vault_entry_changed (PhVault *self,
   g_return_if_fail (PH_IS_VAULT (self));
   g_return_if_fail (PH_IS_ENTRY (entry));
 
+  /* Entries being prepared before ph_vault_add() are not in the list yet. */
+  if (entry->id == NULL || g_hash_table_lookup (self->by_id, entry->id) != entry)
+    return;
   ph_vault_invalidate_index (self);
   if (g_ptr_array_find (self->entries, entry, &position))
     g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 1);
