@@ -604,6 +604,7 @@ gboolean
 ph_vault_parse_payload (PhVault      *self,
                         PhVaultFile  *file,
                         GPtrArray   **out_entries,
+                        GHashTable  **out_by_id,
                         GHashTable  **out_tombstones,
                         GPtrArray   **out_extra,
                         GError      **error)
@@ -611,7 +612,7 @@ ph_vault_parse_payload (PhVault      *self,
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GHashTable) tombstones = NULL;
   g_autoptr(GPtrArray) extra = NULL;
-  g_autoptr(GHashTable) seen = NULL;
+  g_autoptr(GHashTable) by_id = NULL;
   gsize len, plain_len, pos;
   const guint8 *data = g_bytes_get_data (file->contents, &len);
   guint8 *plain;
@@ -629,7 +630,7 @@ ph_vault_parse_payload (PhVault      *self,
   entries = g_ptr_array_new_full (plain_len / 200 + 1, g_object_unref);
   tombstones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   extra = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  by_id = g_hash_table_new (g_str_hash, g_str_equal);
 
   if (plain_len < 4 || memcmp (plain, "PHIX", 4) != 0)
     goto out;
@@ -650,7 +651,7 @@ ph_vault_parse_payload (PhVault      *self,
         {
           PhEntry *entry = read_entry (plain + pos + 5, rlen);
 
-          if (entry == NULL || !g_hash_table_add (seen, entry->id))
+          if (entry == NULL || !g_hash_table_insert (by_id, entry->id, entry))
             {
               g_clear_object (&entry);
               goto out;
@@ -684,6 +685,8 @@ out:
     return corrupt (error, self->path, _("malformed records"));
 
   *out_entries = g_steal_pointer (&entries);
+  if (out_by_id != NULL)
+    *out_by_id = g_steal_pointer (&by_id);
   *out_tombstones = g_steal_pointer (&tombstones);
   *out_extra = g_steal_pointer (&extra);
   return TRUE;

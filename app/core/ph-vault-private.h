@@ -82,6 +82,7 @@ GBytes      *ph_vault_serialize      (PhVault          *self);
 gboolean     ph_vault_parse_payload  (PhVault          *self,
                                       PhVaultFile      *file,
                                       GPtrArray       **out_entries,
+                                      GHashTable      **out_by_id,
                                       GHashTable      **out_tombstones,
                                       GPtrArray       **out_extra,
                                       GError          **error);

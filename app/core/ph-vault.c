@@ -379,12 +379,13 @@ finish_unlock (PhVault  *self,
                GError  **error)
 {
   g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GHashTable) by_id = NULL;
   g_autoptr(GHashTable) tombstones = NULL;
   g_autoptr(GPtrArray) extra = NULL;
   guint old_len = self->entries->len;
 
   ph_vault_set_keys (self, vault_key);
-  if (!ph_vault_parse_payload (self, self->file, &entries, &tombstones, &extra, error))
+  if (!ph_vault_parse_payload (self, self->file, &entries, &by_id, &tombstones, &extra, error))
     {
       ph_vault_clear_keys (self);
       return FALSE;
@@ -396,12 +397,8 @@ finish_unlock (PhVault  *self,
   self->entries = g_steal_pointer (&entries);
   self->tombstones = g_steal_pointer (&tombstones);
   self->extra_records = g_steal_pointer (&extra);
-  g_hash_table_remove_all (self->by_id);
-  for (guint i = 0; i < self->entries->len; i++)
-    {
-      PhEntry *entry = g_ptr_array_index (self->entries, i);
-      g_hash_table_insert (self->by_id, entry->id, entry);
-    }
+  g_hash_table_unref (self->by_id);
+  self->by_id = g_steal_pointer (&by_id);
 
   g_clear_pointer (&self->slots, g_ptr_array_unref);
   self->slots = g_ptr_array_ref (self->file->slots);
@@ -1191,7 +1188,7 @@ merge_from_disk (PhVault     *self,
                    _("%s was replaced by a different vault; nothing was saved"), name);
       return FALSE;
     }
-  if (!ph_vault_parse_payload (self, file, &remote, &remote_tombstones, &remote_extra, error))
+  if (!ph_vault_parse_payload (self, file, &remote, NULL, &remote_tombstones, &remote_extra, error))
     return FALSE;
 
   for (guint i = 0; i < remote->len; i++)
