@@ -181,6 +181,20 @@ unwrap_vault_key (const guint8   *vault_id,
   return ph_crypto_open (slot_key, wrapped, PH_KEY_BYTES + PH_SEAL_OVERHEAD, ad, sizeof ad, NULL);
 }
 
+/* The Argon2id cost stored in a password slot body. */
+static void
+read_password_slot_params (const guint8 *body,
+                           PhKdfParams  *out_params)
+{
+  guint32 ops;
+  guint64 mem;
+
+  memcpy (&ops, body + 1, 4);
+  memcpy (&mem, body + 5, 8);
+  out_params->opslimit = GUINT32_FROM_LE (ops);
+  out_params->memlimit = GUINT64_FROM_LE (mem);
+}
+
 static gboolean
 make_password_slot (PhVault           *self,
                     const PhSecret    *password,
@@ -431,8 +445,6 @@ ph_vault_unlock_with_password (PhVault        *self,
   PhKdfParams params;
   const guint8 *body;
   PhKeySlot *slot;
-  guint32 ops;
-  guint64 mem;
 
   g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
   g_return_val_if_fail (password != NULL, FALSE);
@@ -442,10 +454,7 @@ ph_vault_unlock_with_password (PhVault        *self,
     return FALSE;
 
   body = g_bytes_get_data (slot->body, NULL);
-  memcpy (&ops, body + 1, 4);
-  memcpy (&mem, body + 5, 8);
-  params.opslimit = GUINT32_FROM_LE (ops);
-  params.memlimit = GUINT64_FROM_LE (mem);
+  read_password_slot_params (body, &params);
 
   slot_key = ph_kdf_derive (password, body + 13, &params, error);
   if (slot_key == NULL)
@@ -575,20 +584,13 @@ ph_vault_get_kdf_params (PhVault     *self,
                          PhKdfParams *out_params)
 {
   PhKeySlot *slot;
-  const guint8 *body;
-  guint32 ops;
-  guint64 mem;
 
   g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
 
   slot = find_slot (self->file ? self->file->slots : self->slots, PH_KEY_SLOT_PASSWORD);
   if (slot == NULL || g_bytes_get_size (slot->body) != PASSWORD_SLOT_BYTES)
     return FALSE;
-  body = g_bytes_get_data (slot->body, NULL);
-  memcpy (&ops, body + 1, 4);
-  memcpy (&mem, body + 5, 8);
-  out_params->opslimit = GUINT32_FROM_LE (ops);
-  out_params->memlimit = GUINT64_FROM_LE (mem);
+  read_password_slot_params (g_bytes_get_data (slot->body, NULL), out_params);
   return TRUE;
 }
 
