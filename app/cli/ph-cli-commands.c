@@ -20,12 +20,12 @@
 #include "ph-git-credential.h"
 
 /* Parses a command's options; leaves positional arguments in argv. */
-static gboolean
-parse_options (int          *argc,
-               char       ***argv,
-               const char   *parameter,
-               GOptionEntry *entries,
-               GError      **error)
+gboolean
+ph_cli_parse_options (int          *argc,
+                      char       ***argv,
+                      const char   *parameter,
+                      GOptionEntry *entries,
+                      GError      **error)
 {
   g_autoptr(GOptionContext) context = g_option_context_new (parameter);
 
@@ -126,7 +126,7 @@ ph_cli_cmd_init (PhCli *cli,
   g_autoptr(PhVault) vault = NULL;
   PhKdfParams params;
 
-  if (!parse_options (&argc, &argv, NULL, entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, NULL, entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return ph_cli_usage (_("init takes no arguments"));
@@ -449,7 +449,7 @@ ph_cli_cmd_add (PhCli *cli,
   g_autoptr(PhEntry) entry = NULL;
   int status = PH_EXIT_OK;
 
-  if (!parse_options (&argc, &argv, _("TITLE"), entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, _("TITLE"), entries, &error))
     status = ph_cli_fail (g_steal_pointer (&error));
   else if (argc != 2)
     status = ph_cli_usage (_("add takes one TITLE"));
@@ -488,7 +488,7 @@ ph_cli_cmd_edit (PhCli *cli,
   PhEntry *entry;
   int status = PH_EXIT_OK;
 
-  if (!parse_options (&argc, &argv, _("TITLE|ID"), entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, _("TITLE|ID"), entries, &error))
     status = ph_cli_fail (g_steal_pointer (&error));
   else if (argc != 2)
     status = ph_cli_usage (_("edit takes one TITLE or ID"));
@@ -535,7 +535,7 @@ ph_cli_cmd_get (PhCli *cli,
   PhEntry *entry;
   const char *name;
 
-  if (!parse_options (&argc, &argv, _("TITLE|ID"), entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, _("TITLE|ID"), entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     return ph_cli_usage (_("get takes one TITLE or ID"));
@@ -679,7 +679,7 @@ ph_cli_cmd_list (PhCli *cli,
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
   guint n;
 
-  if (!parse_options (&argc, &argv, NULL, entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, NULL, entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return ph_cli_usage (_("list takes no arguments"));
@@ -716,7 +716,7 @@ ph_cli_cmd_search (PhCli *cli,
   g_autoptr(GPtrArray) found = NULL;
   g_autofree char *query = NULL;
 
-  if (!parse_options (&argc, &argv, _("QUERY"), entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, _("QUERY"), entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc < 2)
     return ph_cli_usage (_("search takes a QUERY"));
@@ -739,7 +739,7 @@ ph_cli_cmd_rm (PhCli *cli,
   g_autoptr(PhVault) vault = NULL;
   PhEntry *entry;
 
-  if (!parse_options (&argc, &argv, _("TITLE|ID"), entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, _("TITLE|ID"), entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc != 2)
     return ph_cli_usage (_("rm takes one TITLE or ID"));
@@ -779,7 +779,7 @@ ph_cli_cmd_generate (PhCli *cli,
   g_autoptr(PhSecret) secret = NULL;
   double bits = 0;
 
-  if (!parse_options (&argc, &argv, NULL, entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, NULL, entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return ph_cli_usage (_("generate takes no arguments"));
@@ -828,7 +828,7 @@ ph_cli_cmd_passwd (PhCli *cli,
   PhKdfParams params;
   gboolean new_params = ops > 0 || mem > 0;
 
-  if (!parse_options (&argc, &argv, NULL, entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, NULL, entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return ph_cli_usage (_("passwd takes no arguments"));
@@ -876,7 +876,7 @@ ph_cli_cmd_recovery_key (PhCli *cli,
   g_autoptr(PhVault) vault = NULL;
   g_autoptr(PhSecret) key = NULL;
 
-  if (!parse_options (&argc, &argv, NULL, entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, NULL, entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (!(vault = ph_cli_open_vault (cli, &error)) ||
       !(key = ph_vault_rotate_recovery_key (vault, &error)) || !ph_cli_save (vault, &error))
@@ -934,7 +934,7 @@ ph_cli_cmd_import (PhCli *cli,
   guint count = 0;
   gboolean ok;
 
-  if (!parse_options (&argc, &argv, _("FORMAT FILE"), entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, _("FORMAT FILE"), entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc != 3)
     return ph_cli_usage (_("import takes a FORMAT and a FILE"));
@@ -970,7 +970,7 @@ ph_cli_cmd_export (PhCli *cli,
   guint count = 0;
   int fd = STDOUT_FILENO;
 
-  if (!parse_options (&argc, &argv, _("FORMAT [FILE]"), entries, &error))
+  if (!ph_cli_parse_options (&argc, &argv, _("FORMAT [FILE]"), entries, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc < 2 || argc > 3)
     return ph_cli_usage (_("export takes a FORMAT and an optional FILE"));

@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "ph-cli.h"
+#include "ph-enforcer.h"
 #include "ph-csv.h"
 #include "ph-generator.h"
 #include "ph-git-credential.h"
@@ -41,6 +42,7 @@ static const struct
   { "import", ph_cli_cmd_import, N_("csv FILE  import entries") },
   { "export", ph_cli_cmd_export, N_("csv --plaintext [FILE]  export entries with their secrets") },
   { "git-credential", ph_cli_cmd_git_credential, N_("get|store|erase  git credential helper") },
+  { "policy", ph_cli_cmd_policy, N_("enforce|show|import|export|test  the access policy") },
 };
 
 static void
@@ -105,6 +107,8 @@ ph_cli_fail (GError *error)
   else if (error->domain == PH_CRYPTO_ERROR && error->code == PH_CRYPTO_ERROR_RECOVERY_KEY)
     code = PH_EXIT_AUTH;
   else if (error->domain == PH_CSV_ERROR || error->domain == PH_GIT_CREDENTIAL_ERROR ||
+           error->domain == PH_POLICY_ERROR ||
+           (error->domain == G_IO_ERROR && error->code == G_IO_ERROR_INVALID_DATA) ||
            error->domain == PH_GENERATOR_ERROR || error->domain == G_OPTION_ERROR ||
            (error->domain == PH_CRYPTO_ERROR && error->code == PH_CRYPTO_ERROR_KDF_PARAMS))
     code = PH_EXIT_USAGE;

@@ -27,6 +27,11 @@ typedef struct
 typedef int (*PhCliCommand) (PhCli *cli, int argc, char **argv);
 
 int       ph_cli_fail          (GError        *error);
+gboolean  ph_cli_parse_options (int           *argc,
+                                char        ***argv,
+                                const char    *parameter,
+                                GOptionEntry  *entries,
+                                GError       **error);
 int       ph_cli_usage         (const char    *format,
                                 ...) G_GNUC_PRINTF (1, 2);
 PhVault  *ph_cli_open_vault    (PhCli         *cli,
@@ -54,5 +59,6 @@ int ph_cli_cmd_forget         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_import         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_export         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_git_credential (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_policy         (PhCli *cli, int argc, char **argv);
 
 G_END_DECLS
