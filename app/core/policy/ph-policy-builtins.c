@@ -1,159 +1,79 @@
 /* ph-policy-builtins.c: Casbin's built-in matcher functions, with Go Casbin's semantics.
  *
- * Go Casbin builds its key matchers out of Go regular expressions (RE2), which never backtrack.
- * We use PCRE2 in its DFA mode for yes/no matches, which does not backtrack either, so a hostile
- * pattern costs time linear in the input; the few functions that need captured groups use the
- * backtracking matcher under a match limit, and report an error instead of running away.
+ * Go Casbin builds its key matchers out of Go regular expressions; so do we, with RE2 itself (see
+ * ph-regex.cc), which gives the same answers and never backtracks.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #define G_LOG_DOMAIN "ph-policy"
-#define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <pcre2.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "ph-policy-builtins.h"
 #include "ph-policy-error.h"
+#include "ph-regex.h"
 
 #define REGEX_CACHE_MAX 4096
-#define REGEX_MATCH_LIMIT 100000
-#define REGEX_DFA_WORKSPACE 4096
 #define GLOB_MAX_ALTERNATIVES 256
 
 G_DEFINE_QUARK (ph-policy-error-quark, ph_policy_error)
 
 static GMutex regex_lock;
-static GHashTable *regex_cache;   /* pattern -> pcre2_code */
+static GHashTable *regex_cache;   /* pattern -> PhRegex */
 
-static void
-free_code (gpointer code)
-{
-  pcre2_code_free (code);
-}
-
-static pcre2_code *
+/* Compiled patterns are kept, bounded, so a policy's patterns compile once. */
+static PhRegex *
 regex_get (const char *pattern,
            GError    **error)
 {
-  pcre2_code *code;
-  int errcode;
-  PCRE2_SIZE erroffset;
+  PhRegex *regex;
 
   g_mutex_lock (&regex_lock);
   if (regex_cache == NULL)
-    regex_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_code);
-  code = g_hash_table_lookup (regex_cache, pattern);
-  if (code == NULL)
+    regex_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ph_regex_free);
+  regex = g_hash_table_lookup (regex_cache, pattern);
+  if (regex == NULL)
     {
-      code = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
-                            PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C,
-                            &errcode, &erroffset, NULL);
-      if (code == NULL)
-        {
-          PCRE2_UCHAR message[256];
+      g_autofree char *message = NULL;
 
-          pcre2_get_error_message (errcode, message, sizeof message);
+      if (!(regex = ph_regex_new (pattern, &message)))
+        {
           g_mutex_unlock (&regex_lock);
           g_set_error (error, PH_POLICY_ERROR, PH_POLICY_ERROR_EVAL,
-                       _("Invalid regular expression “%s” at offset %zu: %s"),
-                       pattern, (gsize) erroffset, (const char *) message);
+                       _("Invalid regular expression “%s”: %s"), pattern, message);
           return NULL;
         }
-      /* Bounded, so a policy full of distinct patterns cannot grow memory without end. */
       if (g_hash_table_size (regex_cache) >= REGEX_CACHE_MAX)
         g_hash_table_remove_all (regex_cache);
-      g_hash_table_insert (regex_cache, g_strdup (pattern), code);
+      g_hash_table_insert (regex_cache, g_strdup (pattern), regex);
     }
   g_mutex_unlock (&regex_lock);
 
-  return code;
+  return regex;
 }
 
-/* Unanchored search, like Go's regexp.MatchString, without backtracking. */
+/* Unanchored search, like Go's regexp.MatchString. */
 gboolean
 ph_regex_match (const char *text,
                 const char *pattern,
                 GError    **error)
 {
-  pcre2_code *code;
-  pcre2_match_data *md;
-  int workspace[REGEX_DFA_WORKSPACE];
-  int rc;
+  PhRegex *regex = regex_get (pattern, error);
 
-  g_autofree char *valid = NULL;
-
-  if (!(code = regex_get (pattern, error)))
-    return FALSE;
-  /* Go reads invalid UTF-8 as U+FFFD; so do we, and PCRE2 then sees valid UTF-8 only. */
-  if (!g_utf8_validate (text, -1, NULL))
-    text = valid = g_utf8_make_valid (text, -1);
-
-  md = pcre2_match_data_create (1, NULL);
-  rc = pcre2_dfa_match (code, (PCRE2_SPTR) text, strlen (text), 0, PCRE2_DFA_SHORTEST, md, NULL,
-                        workspace, G_N_ELEMENTS (workspace));
-  pcre2_match_data_free (md);
-
-  if (rc >= 0)
-    return TRUE;
-  if (rc == PCRE2_ERROR_NOMATCH)
-    return FALSE;
-
-  g_set_error (error, PH_POLICY_ERROR, PH_POLICY_ERROR_EVAL,
-               _("Regular expression “%s” is too complex to match"), pattern);
-  return FALSE;
+  return regex && ph_regex_search (regex, text);
 }
 
-/* Backtracking match with captures, bounded by a match limit. Returns the capture strings
- * (index 0 is the whole match), or NULL with no error if there is no match. */
+/* Captures (index 0 is the whole match), or NULL with no error if there is no match. */
 static char **
 regex_captures (const char *text,
                 const char *pattern,
                 GError    **error)
 {
-  pcre2_code *code;
-  pcre2_match_data *md;
-  pcre2_match_context *mc;
-  char **groups = NULL;
-  int rc;
+  PhRegex *regex = regex_get (pattern, error);
 
-  g_autofree char *valid = NULL;
-
-  if (!(code = regex_get (pattern, error)))
-    return NULL;
-  if (!g_utf8_validate (text, -1, NULL))
-    text = valid = g_utf8_make_valid (text, -1);
-
-  mc = pcre2_match_context_create (NULL);
-  pcre2_set_match_limit (mc, REGEX_MATCH_LIMIT);
-  pcre2_set_depth_limit (mc, REGEX_MATCH_LIMIT);
-  md = pcre2_match_data_create_from_pattern (code, NULL);
-  rc = pcre2_match (code, (PCRE2_SPTR) text, strlen (text), 0, 0, md, mc);
-  if (rc > 0)
-    {
-      PCRE2_SIZE *ov = pcre2_get_ovector_pointer (md);
-      guint n = pcre2_get_ovector_count (md);
-
-      groups = g_new0 (char *, n + 1);
-      for (guint i = 0; i < n; i++)
-        {
-          if (ov[2 * i] == PCRE2_UNSET)
-            groups[i] = g_strdup ("");
-          else
-            groups[i] = g_strndup (text + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
-        }
-    }
-  else if (rc != PCRE2_ERROR_NOMATCH)
-    {
-      g_set_error (error, PH_POLICY_ERROR, PH_POLICY_ERROR_EVAL,
-                   _("Regular expression “%s” is too complex to match"), pattern);
-    }
-  pcre2_match_data_free (md);
-  pcre2_match_context_free (mc);
-
-  return groups;
+  return regex ? ph_regex_captures (regex, text) : NULL;
 }
 
 /* keyMatch: a `*` in the pattern matches any rest; text after the first `*` is ignored. */
