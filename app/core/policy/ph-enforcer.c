@@ -23,7 +23,6 @@
 #include "ph-role-manager.h"
 
 #define MAX_HIERARCHY_LEVEL 10
-#define MAX_INDEX_KEYS 4
 #define CACHE_MAX_ENTRIES 65536
 #define KEY_SEPARATOR '\x1f'
 
@@ -41,7 +40,7 @@ typedef struct
   char *ptype;
   guint n_fields;
   GPtrArray *rows;        /* GStrv, without the ptype */
-  GHashTable *present;    /* joined row -> NULL, to skip duplicates */
+  GHashTable *present;    /* row -> row, to skip duplicates */
 } Rules;
 
 typedef struct
@@ -64,10 +63,8 @@ typedef struct
   int eft_index;
   int priority_index;
   int domain_index;
-  guint n_keys;
-  guint r_keys[MAX_INDEX_KEYS];
-  guint p_keys[MAX_INDEX_KEYS];
-  GHashTable *index;      /* joined key columns -> GArray of row numbers, ascending */
+  PhExprIndexKeys keys;
+  GHashTable *index;      /* joined key columns (role column first) -> GArray of row numbers, ascending */
   GHashTable *eval_rules; /* rule text -> PhExpr */
   PhExprScope scope;
 } Context;
@@ -86,6 +83,8 @@ struct _PhEnforcer
   gboolean cache_enabled;
   GHashTable *cache;      /* context + request -> decision */
   GPtrArray *scratch;
+  GPtrArray *reachable;   /* decision scratch: the roles of the request's subject */
+  GArray *candidates;     /* decision scratch: row numbers to evaluate */
   gsize max_policy_size;
 };
 
@@ -137,6 +136,8 @@ ph_enforcer_finalize (GObject *object)
   g_clear_pointer (&self->model, ph_policy_model_free);
   g_clear_pointer (&self->cache, g_hash_table_unref);
   g_clear_pointer (&self->scratch, g_ptr_array_unref);
+  g_clear_pointer (&self->reachable, g_ptr_array_unref);
+  g_clear_pointer (&self->candidates, g_array_unref);
   g_free (self->model_text);
 
   G_OBJECT_CLASS (ph_enforcer_parent_class)->finalize (object);
@@ -156,6 +157,8 @@ ph_enforcer_init (PhEnforcer *self)
   self->contexts = g_ptr_array_new_with_free_func (context_free);
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->scratch = g_ptr_array_new_with_free_func (g_free);
+  self->reachable = g_ptr_array_new ();
+  self->candidates = g_array_new (FALSE, FALSE, sizeof (guint));
   self->cache_enabled = TRUE;
   self->max_policy_size = PH_ENFORCER_DEFAULT_MAX_POLICY_SIZE;
 }
@@ -234,6 +237,55 @@ find_roles (PhEnforcer *self,
   return NULL;
 }
 
+/* A stored row is one block: the NULL-terminated pointer array, then the strings. */
+static char **
+row_new (const char * const *fields,
+         guint               n)
+{
+  gsize size = (n + 1) * sizeof (char *);
+  char **row;
+  char *text;
+
+  for (guint i = 0; i < n; i++)
+    size += strlen (fields[i]) + 1;
+  row = g_malloc (size);
+  text = (char *) (row + n + 1);
+  for (guint i = 0; i < n; i++)
+    {
+      gsize len = strlen (fields[i]) + 1;
+
+      memcpy (text, fields[i], len);
+      row[i] = text;
+      text += len;
+    }
+  row[n] = NULL;
+  return row;
+}
+
+static guint
+row_hash (gconstpointer data)
+{
+  const char * const *row = data;
+  guint h = 5381;
+
+  for (guint i = 0; row[i]; i++)
+    h = h * 33 + g_str_hash (row[i]);
+  return h;
+}
+
+static gboolean
+row_equal (gconstpointer a,
+           gconstpointer b)
+{
+  const char * const *x = a, * const *y = b;
+  guint i;
+
+  for (i = 0; x[i] && y[i]; i++)
+    if (strcmp (x[i], y[i]) != 0)
+      return FALSE;
+  return x[i] == NULL && y[i] == NULL;
+}
+
 PhEnforcer *
 ph_enforcer_new (const char *model_text,
                  GError    **error)
@@ -253,8 +305,8 @@ ph_enforcer_new (const char *model_text,
 
       rules->ptype = g_strdup (p->key);
       rules->n_fields = g_strv_length (p->tokens);
-      rules->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-      rules->present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      rules->rows = g_ptr_array_new_with_free_func (g_free);
+      rules->present = g_hash_table_new (row_hash, row_equal);
       g_ptr_array_add (self->rules, rules);
     }
   self->role_names = g_new0 (char *, model->g->len + 1);
@@ -265,8 +317,8 @@ ph_enforcer_new (const char *model_text,
 
       roles->gtype = g_strdup (g->key);
       roles->n_fields = g_strv_length (g->tokens);
-      roles->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-      roles->present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      roles->rows = g_ptr_array_new_with_free_func (g_free);
+      roles->present = g_hash_table_new (row_hash, row_equal);
       roles->manager = ph_role_manager_new (MAX_HIERARCHY_LEVEL);
       g_ptr_array_add (self->roles, roles);
       self->role_names[i] = g_strdup (g->key);
@@ -308,7 +360,7 @@ ph_enforcer_new (const char *model_text,
       p_prefix = g_strconcat (c->p->key, "_", NULL);
       c->uses_policy = strstr (c->m->escaped, p_prefix) != NULL;
       c->uses_eval = strstr (c->m->escaped, "eval(") != NULL;
-      c->n_keys = ph_expr_equality_keys (c->matcher, c->r_keys, c->p_keys, MAX_INDEX_KEYS);
+      ph_expr_index_keys (c->matcher, &c->keys);
 
       /* Go registers keyMatch as the domain matcher of a domain role definition when the
        * matcher compares domains with exactly keyMatch(r_dom, p_dom). */
@@ -523,6 +575,20 @@ sort_rules (PhEnforcer *self,
   return TRUE;
 }
 
+/* The policy columns a rule is looked up by: the role column first, then the equality columns. */
+static guint
+index_columns (Context *c,
+               guint    columns[PH_EXPR_MAX_KEYS + 1])
+{
+  guint n = 0;
+
+  if (c->keys.has_role)
+    columns[n++] = c->keys.role_p;
+  for (guint f = 0; f < c->keys.n_keys; f++)
+    columns[n++] = c->keys.p_index[f];
+  return n;
+}
+
 static void
 build_indexes (PhEnforcer *self)
 {
@@ -530,22 +596,24 @@ build_indexes (PhEnforcer *self)
     {
       Context *c = g_ptr_array_index (self->contexts, i);
       GPtrArray *rows = c->rules->rows;
+      guint columns[PH_EXPR_MAX_KEYS + 1];
+      guint n_columns = index_columns (c, columns);
 
       g_clear_pointer (&c->index, g_hash_table_unref);
       g_hash_table_remove_all (c->eval_rules);
-      if (c->n_keys == 0)
+      if (n_columns == 0)
         continue;
       c->index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
       for (guint k = 0; k < rows->len; k++)
         {
           char **row = g_ptr_array_index (rows, k);
-          const char *fields[MAX_INDEX_KEYS];
+          const char *fields[PH_EXPR_MAX_KEYS + 1];
           char *key;
           GArray *bucket;
 
-          for (guint f = 0; f < c->n_keys; f++)
-            fields[f] = row[c->p_keys[f]];
-          key = join_fields (fields, c->n_keys);
+          for (guint f = 0; f < n_columns; f++)
+            fields[f] = row[columns[f]];
+          key = join_fields (fields, n_columns);
           bucket = g_hash_table_lookup (c->index, key);
           if (bucket == NULL)
             {
@@ -596,30 +664,30 @@ clear_rules (PhEnforcer *self)
     {
       Rules *rules = g_ptr_array_index (self->rules, i);
 
-      g_ptr_array_set_size (rules->rows, 0);
       g_hash_table_remove_all (rules->present);
+      g_ptr_array_set_size (rules->rows, 0);
     }
   for (guint i = 0; i < self->roles->len; i++)
     {
       Roles *roles = g_ptr_array_index (self->roles, i);
 
-      g_ptr_array_set_size (roles->rows, 0);
       g_hash_table_remove_all (roles->present);
+      g_ptr_array_set_size (roles->rows, 0);
     }
 }
 
-/* Adds one rule (fields[0] is its type) without re-indexing. Duplicates are skipped. */
+/* Adds one rule (fields[0] is its type, @n fields in all) without re-indexing. Duplicates are
+ * skipped. */
 static gboolean
 add_rule (PhEnforcer         *self,
           const char * const *fields,
+          guint               n,
           guint               line,
           GError            **error)
 {
-  guint n = g_strv_length ((char **) fields);
   const char *ptype = fields[0];
   Rules *rules;
   Roles *roles;
-  char *joined;
   char **row;
 
   if ((rules = find_rules (self, ptype)))
@@ -631,10 +699,12 @@ add_rule (PhEnforcer         *self,
                        line, ptype, n - 1, rules->n_fields);
           return FALSE;
         }
-      joined = join_fields (fields + 1, n - 1);
-      if (!g_hash_table_add (rules->present, joined))
-        return TRUE;
-      row = g_strdupv ((char **) fields + 1);
+      row = row_new (fields + 1, n - 1);
+      if (!g_hash_table_add (rules->present, row))
+        {
+          g_free (row);
+          return TRUE;
+        }
       g_ptr_array_add (rules->rows, row);
       return TRUE;
     }
@@ -648,18 +718,44 @@ add_rule (PhEnforcer         *self,
           return FALSE;
         }
       /* Extra fields are ignored, as in Go. */
-      joined = join_fields (fields + 1, roles->n_fields);
-      if (!g_hash_table_add (roles->present, joined))
-        return TRUE;
-      row = g_new0 (char *, roles->n_fields + 1);
-      for (guint i = 0; i < roles->n_fields; i++)
-        row[i] = g_strdup (fields[i + 1]);
+      row = row_new (fields + 1, roles->n_fields);
+      if (!g_hash_table_add (roles->present, row))
+        {
+          g_free (row);
+          return TRUE;
+        }
       g_ptr_array_add (roles->rows, row);
       return TRUE;
     }
   g_set_error (error, PH_POLICY_ERROR, PH_POLICY_ERROR_POLICY,
                _("Policy line %u: the model defines no rule type “%s”"), line, ptype);
   return FALSE;
+}
+
+/* Splits a line with no quotes in place, as Casbin's CSV reader would: at commas, leading
+ * spaces of each field dropped. Returns the field count, 0 if there are too many. */
+static guint
+split_plain_line (char        *line,
+                  const char **fields,
+                  guint        max_fields)
+{
+  guint n = 0;
+
+  for (char *p = line;;)
+    {
+      char *comma;
+
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (n == max_fields)
+        return 0;
+      fields[n++] = p;
+      if (!(comma = strchr (p, ',')))
+        break;
+      *comma = '\0';
+      p = comma + 1;
+    }
+  return n;
 }
 
 gboolean
@@ -669,8 +765,9 @@ ph_enforcer_load_policy (PhEnforcer *self,
                          GError    **error)
 {
   g_autofree char *copy = NULL;
-  g_auto(GStrv) lines = NULL;
   GError *local_error = NULL;
+  guint line_number = 0;
+  char *next;
 
   g_return_val_if_fail (PH_IS_ENFORCER (self), FALSE);
 
@@ -681,19 +778,32 @@ ph_enforcer_load_policy (PhEnforcer *self,
       return FALSE;
     }
   copy = g_strndup (policy_text, length);
-  lines = g_strsplit (copy, "\n", -1);
 
   clear_rules (self);
-  for (guint n = 0; lines[n]; n++)
+  for (char *line = copy; line; line = next)
     {
-      char *line = g_strstrip (lines[n]);
-      g_auto(GStrv) fields = NULL;
+      const char *fields[64];
+      guint n;
 
+      line_number++;
+      if ((next = strchr (line, '\n')))
+        *next++ = '\0';
+      g_strstrip (line);
       if (*line == '\0' || *line == '#')
         continue;
-      if (!(fields = ph_policy_parse_csv_line (line, n + 1, &local_error)) ||
-          !add_rule (self, (const char * const *) fields, n + 1, &local_error))
-        break;
+      if (strchr (line, '"') == NULL && (n = split_plain_line (line, fields, G_N_ELEMENTS (fields))))
+        {
+          if (!add_rule (self, fields, n, line_number, &local_error))
+            break;
+        }
+      else
+        {
+          g_auto(GStrv) parsed = ph_policy_parse_csv_line (line, line_number, &local_error);
+
+          if (!parsed || !add_rule (self, (const char * const *) parsed, g_strv_length (parsed), line_number,
+                                    &local_error))
+            break;
+        }
     }
   if (local_error == NULL && policy_changed (self, &local_error))
     return TRUE;
@@ -713,7 +823,7 @@ ph_enforcer_add_rule (PhEnforcer         *self,
   g_return_val_if_fail (PH_IS_ENFORCER (self), FALSE);
   g_return_val_if_fail (fields && fields[0], FALSE);
 
-  if (!add_rule (self, fields, 0, error))
+  if (!add_rule (self, fields, g_strv_length ((char **) fields), 0, error))
     return FALSE;
   if (!policy_changed (self, error))
     {
@@ -727,10 +837,9 @@ gboolean
 ph_enforcer_remove_rule (PhEnforcer         *self,
                          const char * const *fields)
 {
-  guint n = g_strv_length ((char **) fields);
   GPtrArray *rows = NULL;
   GHashTable *present = NULL;
-  g_autofree char *joined = join_fields (fields + 1, n - 1);
+  char **row;
   Rules *rules;
   Roles *roles;
 
@@ -744,19 +853,10 @@ ph_enforcer_remove_rule (PhEnforcer         *self,
       rows = roles->rows;
       present = roles->present;
     }
-  if (rows == NULL || !g_hash_table_remove (present, joined))
+  if (rows == NULL || !(row = g_hash_table_lookup (present, fields + 1)))
     return FALSE;
-  for (guint i = 0; i < rows->len; i++)
-    {
-      char **row = g_ptr_array_index (rows, i);
-      g_autofree char *other = join_fields ((const char * const *) row, g_strv_length (row));
-
-      if (strcmp (other, joined) == 0)
-        {
-          g_ptr_array_remove_index (rows, i);
-          break;
-        }
-    }
+  g_hash_table_remove (present, row);
+  g_ptr_array_remove (rows, row);
   policy_changed (self, NULL);
   return TRUE;
 }
@@ -826,6 +926,13 @@ typedef struct
 {
   PhEnforcer *self;
   Context *context;
+  /* g() is usually asked about one request subject against many rules' roles: after the same
+   * question subject comes twice, its reachable roles are computed once and looked up. */
+  guint memo_role;
+  const char *memo_name;
+  const char *memo_domain;
+  guint memo_hits;
+  GHashTable *memo_reachable;
 } Decision;
 
 static gboolean
@@ -852,8 +959,30 @@ has_link_cb (gpointer       data,
                      _("%s(): argument %u must be a string"), roles->gtype, i + 1);
         return FALSE;
       }
-  *out = ph_role_manager_has_link (roles->manager, args[0].string, args[1].string,
-                                   n_args == 3 ? args[2].string : NULL);
+  {
+    const char *domain = n_args == 3 ? args[2].string : NULL;
+
+    if (d->memo_name && d->memo_role == role_index && strcmp (d->memo_name, args[0].string) == 0 &&
+        g_strcmp0 (d->memo_domain, domain) == 0)
+      {
+        if (d->memo_reachable == NULL && ++d->memo_hits >= 1)
+          d->memo_reachable = ph_role_manager_get_reachable (roles->manager, d->memo_name, domain);
+        if (d->memo_reachable)
+          {
+            *out = g_hash_table_contains (d->memo_reachable, args[1].string);
+            return TRUE;
+          }
+      }
+    else
+      {
+        g_clear_pointer (&d->memo_reachable, g_hash_table_unref);
+        d->memo_role = role_index;
+        d->memo_name = args[0].string;
+        d->memo_domain = domain;
+        d->memo_hits = 0;
+      }
+    *out = ph_role_manager_has_link (roles->manager, args[0].string, args[1].string, domain);
+  }
   return TRUE;
 }
 
@@ -880,39 +1009,123 @@ eval_rule_cb (gpointer       data,
   return ph_expr_eval (expr, context, out, error);
 }
 
-/* The request's bucket key in @buffer, or FALSE if a keyed request value is not a string (then
- * no rule can pass the equality, so there are no candidates). */
+/* Writes the bucket key (@first, then the request's equality values) into @buffer. Returns
+ * FALSE if a keyed request value is not a string (no rule can pass the equality) and sets *fits
+ * to FALSE if the key does not fit (the caller then scans every row). */
 static gboolean
-request_key (Context       *c,
-             const PhValue *request,
-             char          *buffer,
-             gsize          size,
-             gboolean      *fits)
+make_key (Context       *c,
+          const PhValue *request,
+          const char    *first,
+          char          *buffer,
+          gsize          size,
+          gboolean      *fits)
 {
   gsize used = 0;
 
   *fits = TRUE;
-  for (guint f = 0; f < c->n_keys; f++)
+  for (int f = first ? -1 : 0; f < (int) c->keys.n_keys; f++)
     {
-      const PhValue *v = &request[c->r_keys[f]];
+      const char *value;
       gsize len;
 
-      if (v->type != PH_VALUE_STRING)
-        return FALSE;
-      len = strlen (v->string);
+      if (f < 0)
+        value = first;
+      else
+        {
+          const PhValue *v = &request[c->keys.r_index[f]];
+
+          if (v->type != PH_VALUE_STRING)
+            return FALSE;
+          value = v->string;
+        }
+      len = strlen (value);
       if (used + len + 2 > size)
         {
           *fits = FALSE;
           return TRUE;
         }
-      if (f)
+      if (used || f > 0 || (f == 0 && first))
         buffer[used++] = KEY_SEPARATOR;
-      memcpy (buffer + used, v->string, len);
+      memcpy (buffer + used, value, len);
       used += len;
     }
   buffer[used] = '\0';
   return TRUE;
 }
+
+static int
+compare_uint (gconstpointer a,
+              gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The rows that can match, in stored order, through the index. FALSE: scan every row (the
+ * request has a value the index cannot use, such as an attribute object where g() wants a name;
+ * the full scan then reports the same error Casbin would). */
+static gboolean
+index_candidates (PhEnforcer    *self,
+                  Context       *c,
+                  const PhValue *request,
+                  GArray        *candidates)
+{
+  char key[1024];
+  gboolean fits;
+  guint n_buckets = 0;
+  GArray *bucket;
+
+  g_array_set_size (candidates, 0);
+  if (c->index == NULL)
+    return FALSE;
+
+  if (!c->keys.has_role)
+    {
+      if (!make_key (c, request, NULL, key, sizeof key, &fits))
+        return TRUE;
+      if (!fits)
+        return FALSE;
+      if ((bucket = g_hash_table_lookup (c->index, key)))
+        g_array_append_vals (candidates, bucket->data, bucket->len);
+      return TRUE;
+    }
+
+  {
+    const PhValue *subject = &request[c->keys.role_r];
+    const PhValue *domain = c->keys.role_domain_r >= 0 ? &request[c->keys.role_domain_r] : NULL;
+    Roles *roles = g_ptr_array_index (self->roles, c->keys.role_index);
+
+    if (subject->type != PH_VALUE_STRING || (domain && domain->type != PH_VALUE_STRING))
+      return FALSE;
+    g_ptr_array_set_size (self->reachable, 0);
+    ph_role_manager_collect_reachable (roles->manager, subject->string, domain ? domain->string : NULL,
+                                       self->reachable);
+  }
+  for (guint i = 0; i < self->reachable->len; i++)
+    {
+      if (!make_key (c, request, g_ptr_array_index (self->reachable, i), key, sizeof key, &fits))
+        return TRUE;
+      if (!fits)
+        return FALSE;
+      if ((bucket = g_hash_table_lookup (c->index, key)))
+        {
+          g_array_append_vals (candidates, bucket->data, bucket->len);
+          n_buckets++;
+        }
+    }
+  /* Rows of different buckets interleave: restore stored order (priority depends on it). */
+  if (n_buckets > 1)
+    g_array_sort (candidates, compare_uint);
+  return TRUE;
+}
+
+static gboolean
+decide_with (Decision      *d,
+             const PhValue *request,
+             gboolean      *allowed,
+             int           *deciding,
+             GError       **error);
 
 static gboolean
 decide (PhEnforcer    *self,
@@ -923,12 +1136,27 @@ decide (PhEnforcer    *self,
         GError       **error)
 {
   Decision d = { self, c };
+  gboolean ok = decide_with (&d, request, allowed, deciding, error);
+
+  g_clear_pointer (&d.memo_reachable, g_hash_table_unref);
+  return ok;
+}
+
+static gboolean
+decide_with (Decision      *d,
+             const PhValue *request,
+             gboolean      *allowed,
+             int           *deciding,
+             GError       **error)
+{
+  PhEnforcer *self = d->self;
+  Context *c = d->context;
   PhExprContext ctx = {
     .r = request,
     .scratch = self->scratch,
     .has_link = has_link_cb,
     .eval_rule = eval_rule_cb,
-    .data = &d,
+    .data = d,
   };
   GPtrArray *rows = c->rules->rows;
   gboolean any_allow = FALSE;
@@ -938,31 +1166,12 @@ decide (PhEnforcer    *self,
 
   if (rows->len > 0 && c->uses_policy)
     {
-      GArray *bucket = NULL;
-      guint n_candidates = rows->len;
-      gboolean use_index = FALSE;
-
-      if (c->index)
-        {
-          char key[1024];
-          gboolean fits;
-
-          if (!request_key (c, request, key, sizeof key, &fits))
-            {
-              use_index = TRUE;
-              n_candidates = 0;
-            }
-          else if (fits)
-            {
-              use_index = TRUE;
-              bucket = g_hash_table_lookup (c->index, key);
-              n_candidates = bucket ? bucket->len : 0;
-            }
-        }
+      gboolean use_index = index_candidates (self, c, request, self->candidates);
+      guint n_candidates = use_index ? self->candidates->len : rows->len;
 
       for (guint k = 0; k < n_candidates; k++)
         {
-          guint row_index = use_index ? g_array_index (bucket, guint, k) : k;
+          guint row_index = use_index ? g_array_index (self->candidates, guint, k) : k;
           char **row = g_ptr_array_index (rows, row_index);
           gboolean matched = FALSE;
           const char *eft;

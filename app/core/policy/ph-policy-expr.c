@@ -688,22 +688,20 @@ ph_expr_compile (const char        *text,
   return g_steal_pointer (&expr);
 }
 
-/* Conjuncts of the form `r_X == p_Y` at the top of an && chain: a policy row can only match if
- * its Y column equals the request's X value, so rows can be looked up by those columns. */
+/* Conjuncts at the top of an && chain that a rule must pass: `r_X == p_Y` (so rows can be
+ * looked up by their Y column) and `g(r_X, p_Y[, r_D])` (so rows can be looked up by the roles
+ * r_X has). */
 static void
-collect_keys (Node  *node,
-              guint *r_index,
-              guint *p_index,
-              guint  max_keys,
-              guint *n)
+collect_keys (Node            *node,
+              PhExprIndexKeys *keys)
 {
   if (node->op == OP_AND)
     {
-      collect_keys (node->kids[0], r_index, p_index, max_keys, n);
-      collect_keys (node->kids[1], r_index, p_index, max_keys, n);
+      collect_keys (node->kids[0], keys);
+      collect_keys (node->kids[1], keys);
       return;
     }
-  if (node->op == OP_EQ && *n < max_keys)
+  if (node->op == OP_EQ && keys->n_keys < PH_EXPR_MAX_KEYS)
     {
       Node *a = node->kids[0], *b = node->kids[1];
 
@@ -715,26 +713,39 @@ collect_keys (Node  *node,
         }
       if (a->op == OP_REQUEST && b->op == OP_POLICY)
         {
-          for (guint i = 0; i < *n; i++)
-            if (p_index[i] == b->index)
+          for (guint i = 0; i < keys->n_keys; i++)
+            if (keys->p_index[i] == b->index)
               return;
-          r_index[*n] = a->index;
-          p_index[*n] = b->index;
-          (*n)++;
+          if (keys->has_role && keys->role_p == b->index)
+            return;
+          keys->r_index[keys->n_keys] = a->index;
+          keys->p_index[keys->n_keys] = b->index;
+          keys->n_keys++;
         }
+      return;
+    }
+  if (node->op == OP_ROLE && !keys->has_role && (node->n_kids == 2 || node->n_kids == 3) &&
+      node->kids[0]->op == OP_REQUEST && node->kids[1]->op == OP_POLICY &&
+      (node->n_kids == 2 || node->kids[2]->op == OP_REQUEST))
+    {
+      for (guint i = 0; i < keys->n_keys; i++)
+        if (keys->p_index[i] == node->kids[1]->index)
+          return;
+      keys->has_role = TRUE;
+      keys->role_index = node->index;
+      keys->role_r = node->kids[0]->index;
+      keys->role_p = node->kids[1]->index;
+      keys->role_domain_r = node->n_kids == 3 ? (int) node->kids[2]->index : -1;
     }
 }
 
-guint
-ph_expr_equality_keys (PhExpr *expr,
-                       guint  *r_index,
-                       guint  *p_index,
-                       guint   max_keys)
+void
+ph_expr_index_keys (PhExpr          *expr,
+                    PhExprIndexKeys *keys)
 {
-  guint n = 0;
-
-  collect_keys (expr->root, r_index, p_index, max_keys, &n);
-  return n;
+  memset (keys, 0, sizeof *keys);
+  keys->role_domain_r = -1;
+  collect_keys (expr->root, keys);
 }
 
 /* Evaluation */
@@ -979,7 +990,7 @@ eval_node (Node          *node,
 
     case OP_NOT:
       {
-        gboolean v;
+        gboolean v = FALSE;
 
         if (!eval_bool (node->kids[0], ctx, "!", &v, error))
           return FALSE;
@@ -990,7 +1001,7 @@ eval_node (Node          *node,
     case OP_AND:
     case OP_OR:
       {
-        gboolean v;
+        gboolean v = FALSE;
         const char *name = node->op == OP_AND ? "&&" : "||";
 
         if (!eval_bool (node->kids[0], ctx, name, &v, error))
@@ -1008,7 +1019,7 @@ eval_node (Node          *node,
 
     case OP_TERNARY:
       {
-        gboolean v;
+        gboolean v = FALSE;
 
         if (!eval_bool (node->kids[0], ctx, "?", &v, error))
           return FALSE;

@@ -53,10 +53,23 @@ gboolean  ph_expr_eval_match     (PhExpr            *expr,
                                   PhExprContext     *context,
                                   gboolean          *matched,
                                   GError           **error);
-guint     ph_expr_equality_keys  (PhExpr            *expr,
-                                  guint             *r_index,
-                                  guint             *p_index,
-                                  guint              max_keys);
+/* What an index may use: top-level && conjuncts `r_X == p_Y`, and at most one `g(r_X, p_Y)` or
+ * `g(r_X, p_Y, r_D)` (rows can only match if p_Y is among the roles r_X has). */
+#define PH_EXPR_MAX_KEYS 4
+typedef struct
+{
+  guint n_keys;
+  guint r_index[PH_EXPR_MAX_KEYS];
+  guint p_index[PH_EXPR_MAX_KEYS];
+  gboolean has_role;
+  guint role_index;
+  guint role_r;
+  guint role_p;
+  int role_domain_r;   /* -1: no domain argument */
+} PhExprIndexKeys;
+
+void      ph_expr_index_keys     (PhExpr            *expr,
+                                  PhExprIndexKeys   *keys);
 gboolean  ph_value_equal         (const PhValue     *a,
                                   const PhValue     *b);
 char     *ph_value_to_string     (const PhValue     *value);

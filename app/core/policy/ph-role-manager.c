@@ -38,6 +38,8 @@ struct _PhRoleManager
   GHashTable *domains;        /* name -> Domain */
   GHashTable *domain_sets;    /* queried domain -> GPtrArray of Domain*, with pattern domains */
   guint stamp;
+  GPtrArray *frontier;        /* search scratch, kept to avoid allocating per query */
+  GPtrArray *next;
 };
 
 static void
@@ -69,6 +71,8 @@ ph_role_manager_new (guint max_level)
   manager->domains = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, domain_free);
   manager->domain_sets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                 (GDestroyNotify) g_ptr_array_unref);
+  manager->frontier = g_ptr_array_new ();
+  manager->next = g_ptr_array_new ();
   return manager;
 }
 
@@ -79,6 +83,8 @@ ph_role_manager_free (PhRoleManager *manager)
     return;
   g_hash_table_unref (manager->domains);
   g_hash_table_unref (manager->domain_sets);
+  g_ptr_array_unref (manager->frontier);
+  g_ptr_array_unref (manager->next);
   g_free (manager);
 }
 
@@ -170,22 +176,24 @@ domain_set (PhRoleManager *manager,
   return set;
 }
 
-gboolean
-ph_role_manager_has_link (PhRoleManager *manager,
-                          const char    *name,
-                          const char    *role,
-                          const char    *domain_name)
+/* Breadth first from @name for at most max_level links. With @target, stops when it is reached;
+ * with @reached, collects every name reached (the name itself included). */
+static gboolean
+search (PhRoleManager *manager,
+        const char    *name,
+        const char    *target,
+        const char    *domain_name,
+        GHashTable    *reached)
 {
-  GPtrArray *domains;
-  g_autoptr(GPtrArray) frontier = NULL;
-  g_autoptr(GPtrArray) next = NULL;
+  GPtrArray *domains = domain_set (manager, domain_name ? domain_name : "");
+  GPtrArray *frontier = manager->frontier;
+  GPtrArray *next = manager->next;
   g_autoptr(GHashTable) seen = NULL;
+  gboolean found = FALSE;
   guint stamp;
 
-  if (strcmp (name, role) == 0)
-    return TRUE;
-
-  domains = domain_set (manager, domain_name ? domain_name : "");
+  if (reached)
+    g_hash_table_add (reached, (gpointer) name);
   if (domains->len == 0)
     return FALSE;
 
@@ -195,18 +203,23 @@ ph_role_manager_has_link (PhRoleManager *manager,
   if (domains->len > 1)
     seen = g_hash_table_new (g_str_hash, g_str_equal);
 
-  frontier = g_ptr_array_new ();
-  next = g_ptr_array_new ();
+  g_ptr_array_set_size (frontier, 0);
+  g_ptr_array_set_size (next, 0);
   g_ptr_array_add (frontier, (gpointer) name);
 
-  for (guint level = 0; level <= manager->max_level && frontier->len > 0; level++)
+  for (guint level = 0; level <= manager->max_level && frontier->len > 0 && !found; level++)
     {
-      for (guint i = 0; i < frontier->len; i++)
+      for (guint i = 0; i < frontier->len && !found; i++)
         {
           const char *current = g_ptr_array_index (frontier, i);
 
-          if (strcmp (current, role) == 0)
-            return TRUE;
+          if (target && strcmp (current, target) == 0)
+            {
+              found = TRUE;
+              break;
+            }
+          if (level == manager->max_level)
+            continue;
           for (guint d = 0; d < domains->len; d++)
             {
               Domain *domain = g_ptr_array_index (domains, d);
@@ -230,17 +243,103 @@ ph_role_manager_has_link (PhRoleManager *manager,
                       parent->stamp = stamp;
                     }
                   g_ptr_array_add (next, parent->name);
+                  if (reached)
+                    g_hash_table_add (reached, parent->name);
                 }
             }
         }
       g_ptr_array_set_size (frontier, 0);
-      {
-        GPtrArray *t = frontier;
-        frontier = next;
-        next = t;
-      }
+      frontier = next;
+      next = frontier == manager->frontier ? manager->next : manager->frontier;
     }
-  return FALSE;
+  return found;
+}
+
+gboolean
+ph_role_manager_has_link (PhRoleManager *manager,
+                          const char    *name,
+                          const char    *role,
+                          const char    *domain_name)
+{
+  if (strcmp (name, role) == 0)
+    return TRUE;
+  return search (manager, name, role, domain_name, NULL);
+}
+
+/**
+ * ph_role_manager_get_reachable:
+ *
+ * Every role @name has (itself included), for answering many has_link questions about one name.
+ * Keys point into the manager and stay valid until the next change.
+ *
+ * Returns: (transfer full): a set of names
+ */
+GHashTable *
+ph_role_manager_get_reachable (PhRoleManager *manager,
+                               const char    *name,
+                               const char    *domain_name)
+{
+  GHashTable *reached = g_hash_table_new (g_str_hash, g_str_equal);
+
+  search (manager, name, NULL, domain_name, reached);
+  return reached;
+}
+
+/* The same set as a list, with no hash table when the roles live in one domain (the usual
+ * case): @out gets @name, then each role reached, once. */
+void
+ph_role_manager_collect_reachable (PhRoleManager *manager,
+                                   const char    *name,
+                                   const char    *domain_name,
+                                   GPtrArray     *out)
+{
+  GPtrArray *domains = domain_set (manager, domain_name ? domain_name : "");
+  guint start = out->len;
+
+  g_ptr_array_add (out, (gpointer) name);
+  if (domains->len != 1)
+    {
+      g_autoptr(GHashTable) reached = ph_role_manager_get_reachable (manager, name, domain_name);
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, reached);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (strcmp (key, name) != 0)
+          g_ptr_array_add (out, key);
+      return;
+    }
+  {
+    Domain *domain = g_ptr_array_index (domains, 0);
+    Role *self_role = g_hash_table_lookup (domain->roles, name);
+    guint stamp = ++manager->stamp;
+    guint level_start = start, level_end;
+
+    if (self_role)
+      self_role->stamp = stamp;
+    /* Level by level in @out itself. */
+    for (guint level = 0; level < manager->max_level && level_start < out->len; level++)
+      {
+        level_end = out->len;
+        for (guint i = level_start; i < level_end; i++)
+          {
+            Role *r = g_hash_table_lookup (domain->roles, g_ptr_array_index (out, i));
+
+            if (r == NULL)
+              continue;
+            for (guint k = 0; k < r->roles->len; k++)
+              {
+                Role *parent = g_ptr_array_index (r->roles, k);
+
+                if (parent->stamp == stamp)
+                  continue;
+                parent->stamp = stamp;
+                g_ptr_array_add (out, parent->name);
+              }
+          }
+        level_start = level_end;
+      }
+  }
 }
 
 static gboolean

@@ -21,6 +21,13 @@ gboolean       ph_role_manager_has_link            (PhRoleManager *manager,
                                                     const char    *name,
                                                     const char    *role,
                                                     const char    *domain);
+GHashTable    *ph_role_manager_get_reachable       (PhRoleManager *manager,
+                                                    const char    *name,
+                                                    const char    *domain);
+void           ph_role_manager_collect_reachable   (PhRoleManager *manager,
+                                                    const char    *name,
+                                                    const char    *domain,
+                                                    GPtrArray     *out);
 gboolean       ph_role_manager_check_cycles        (PhRoleManager *manager,
                                                     GError       **error);
 
