@@ -18,8 +18,10 @@ G_BEGIN_DECLS
 /* Records of the decrypted payload. */
 enum
 {
-  PH_RECORD_ENTRY     = 1,
-  PH_RECORD_TOMBSTONE = 2,
+  PH_RECORD_ENTRY      = 1,
+  PH_RECORD_TOMBSTONE  = 2,
+  PH_RECORD_POLICY     = 3,   /* u64 modified (µs), u32 + model text, u32 + policy text */
+  PH_RECORD_AUDIT_HEAD = 4,   /* u64 sequence number, 32-byte MAC of the last audit record */
 };
 
 typedef struct

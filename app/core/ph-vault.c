@@ -466,6 +466,307 @@ ph_vault_unlock_with_password (PhVault        *self,
   return finish_unlock (self, vault_key, error);
 }
 
+/**
+ * ph_vault_verify_password:
+ *
+ * Checks @password against the unlocked vault's password slot without changing anything: the
+ * re-authentication a policy can demand before it releases a secret.
+ */
+gboolean
+ph_vault_verify_password (PhVault        *self,
+                          const PhSecret *password,
+                          GError        **error)
+{
+  g_autoptr(PhSecret) slot_key = NULL;
+  g_autoptr(PhSecret) vault_key = NULL;
+  PhKdfParams params;
+  const guint8 *body;
+  PhKeySlot *slot;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  if (self->vault_key == NULL)
+    {
+      g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_LOCKED, _("The vault is locked"));
+      return FALSE;
+    }
+  slot = find_slot (self->slots, PH_KEY_SLOT_PASSWORD);
+  if (slot == NULL || g_bytes_get_size (slot->body) != PASSWORD_SLOT_BYTES)
+    {
+      g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_NO_SLOT, _("This vault has no password"));
+      return FALSE;
+    }
+  body = g_bytes_get_data (slot->body, NULL);
+  read_password_slot_params (body, &params);
+  if (!(slot_key = ph_kdf_derive (password, body + 13, &params, error)))
+    return FALSE;
+  vault_key = unwrap_vault_key (self->vault_id, slot_key, PH_KEY_SLOT_PASSWORD, body + 13 + PH_SALT_BYTES);
+  if (vault_key == NULL || sodium_memcmp (ph_secret_get_data (vault_key), ph_secret_get_data (self->vault_key),
+                                          PH_KEY_BYTES) != 0)
+    return wrong_password (error, _("Wrong password"));
+  return TRUE;
+}
+
+/**
+ * ph_vault_derive_key:
+ * @context: 8 characters naming the use
+ *
+ * A key for another purpose (the audit log's MAC key), derived from the vault key.
+ *
+ * Returns: (transfer full) (nullable): the key, or %NULL while locked
+ */
+PhSecret *
+ph_vault_derive_key (PhVault    *self,
+                     guint64     subkey_id,
+                     const char *context)
+{
+  g_return_val_if_fail (PH_IS_VAULT (self), NULL);
+  g_return_val_if_fail (subkey_id > 2, NULL);   /* 1 and 2 are the payload and field keys */
+
+  if (self->vault_key == NULL)
+    return NULL;
+  return ph_crypto_subkey (self->vault_key, subkey_id, context);
+}
+
+static GBytes *
+find_record (PhVault *self,
+             guint8   kind,
+             guint   *index)
+{
+  for (guint i = 0; i < self->extra_records->len; i++)
+    {
+      GBytes *record = g_ptr_array_index (self->extra_records, i);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (record, &len);
+
+      if (len >= 5 && data[0] == kind)
+        {
+          if (index)
+            *index = i;
+          return record;
+        }
+    }
+  return NULL;
+}
+
+static void
+set_record (PhVault    *self,
+            guint8      kind,
+            GByteArray *body)
+{
+  GByteArray *record = g_byte_array_sized_new (5 + body->len);
+  guint8 head[5];
+  guint index;
+
+  head[0] = kind;
+  head[1] = body->len & 0xff;
+  head[2] = (body->len >> 8) & 0xff;
+  head[3] = (body->len >> 16) & 0xff;
+  head[4] = (body->len >> 24) & 0xff;
+  g_byte_array_append (record, head, 5);
+  g_byte_array_append (record, body->data, body->len);
+  if (find_record (self, kind, &index))
+    g_ptr_array_remove_index (self->extra_records, index);
+  g_ptr_array_add (self->extra_records, g_byte_array_free_to_bytes (record));
+}
+
+static guint64
+read_u64_le (const guint8 *p)
+{
+  guint64 v = 0;
+
+  for (int i = 7; i >= 0; i--)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+static guint32
+read_u32_le (const guint8 *p)
+{
+  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
+}
+
+static void
+append_u64_le (GByteArray *out,
+               guint64     v)
+{
+  guint8 b[8];
+
+  for (int i = 0; i < 8; i++)
+    b[i] = (v >> (8 * i)) & 0xff;
+  g_byte_array_append (out, b, 8);
+}
+
+static void
+append_text (GByteArray *out,
+             const char *text)
+{
+  guint32 len = strlen (text);
+  guint8 b[4] = { len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff };
+
+  g_byte_array_append (out, b, 4);
+  g_byte_array_append (out, (const guint8 *) text, len);
+}
+
+static gboolean
+read_policy_record (GBytes  *record,
+                    char   **model,
+                    char   **policy,
+                    gint64  *modified)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (record, &len);
+  const guint8 *p = data + 5, *end = data + len;
+  guint32 model_len, policy_len;
+
+  if (end - p < 12)
+    return FALSE;
+  if (modified)
+    *modified = (gint64) read_u64_le (p);
+  p += 8;
+  model_len = read_u32_le (p);
+  p += 4;
+  if ((gsize) (end - p) < (gsize) model_len + 4)
+    return FALSE;
+  if (model)
+    *model = g_strndup ((const char *) p, model_len);
+  p += model_len;
+  policy_len = read_u32_le (p);
+  p += 4;
+  if ((gsize) (end - p) < policy_len)
+    {
+      if (model)
+        g_clear_pointer (model, g_free);
+      return FALSE;
+    }
+  if (policy)
+    *policy = g_strndup ((const char *) p, policy_len);
+  return TRUE;
+}
+
+/**
+ * ph_vault_get_policy:
+ *
+ * The access policy kept in the vault (Casbin model and policy text), if one was set.
+ */
+gboolean
+ph_vault_get_policy (PhVault  *self,
+                     char    **model,
+                     char    **policy,
+                     gint64   *modified)
+{
+  GBytes *record;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+
+  if (!(record = find_record (self, PH_RECORD_POLICY, NULL)))
+    return FALSE;
+  return read_policy_record (record, model, policy, modified);
+}
+
+void
+ph_vault_set_policy (PhVault    *self,
+                     const char *model,
+                     const char *policy)
+{
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+
+  g_return_if_fail (PH_IS_VAULT (self));
+
+  append_u64_le (body, (guint64) g_get_real_time ());
+  append_text (body, model);
+  append_text (body, policy);
+  set_record (self, PH_RECORD_POLICY, body);
+}
+
+static gboolean
+read_audit_head (GBytes  *record,
+                 guint64 *seq,
+                 guint8   mac[32])
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (record, &len);
+
+  if (len != 5 + 8 + 32)
+    return FALSE;
+  *seq = read_u64_le (data + 5);
+  if (mac)
+    memcpy (mac, data + 13, 32);
+  return TRUE;
+}
+
+/**
+ * ph_vault_get_audit_head:
+ *
+ * The last audit record known when the vault was saved, so a log cut short after it is caught.
+ */
+gboolean
+ph_vault_get_audit_head (PhVault *self,
+                         guint64 *seq,
+                         guint8   mac[32])
+{
+  GBytes *record;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+
+  if (!(record = find_record (self, PH_RECORD_AUDIT_HEAD, NULL)))
+    return FALSE;
+  return read_audit_head (record, seq, mac);
+}
+
+void
+ph_vault_set_audit_head (PhVault      *self,
+                         guint64       seq,
+                         const guint8  mac[32])
+{
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+
+  g_return_if_fail (PH_IS_VAULT (self));
+
+  append_u64_le (body, seq);
+  g_byte_array_append (body, mac, 32);
+  set_record (self, PH_RECORD_AUDIT_HEAD, body);
+}
+
+/* Records beside the entries, after another writer saved: the newer policy, the later audit
+ * head; records of kinds this version does not know come from the other (newer) side. */
+static void
+merge_records (PhVault   *self,
+               GPtrArray *theirs)
+{
+  for (guint i = 0; i < theirs->len; i++)
+    {
+      GBytes *record = g_ptr_array_index (theirs, i);
+      const guint8 *data = g_bytes_get_data (record, NULL);
+      guint8 kind = data[0];
+      guint index;
+      GBytes *ours = find_record (self, kind, &index);
+
+      if (ours && kind == PH_RECORD_POLICY)
+        {
+          gint64 our_time = 0, their_time = 0;
+
+          read_policy_record (ours, NULL, NULL, &our_time);
+          read_policy_record (record, NULL, NULL, &their_time);
+          if (our_time >= their_time)
+            continue;
+        }
+      else if (ours && kind == PH_RECORD_AUDIT_HEAD)
+        {
+          guint64 our_seq = 0, their_seq = 0;
+
+          read_audit_head (ours, &our_seq, NULL);
+          read_audit_head (record, &their_seq, NULL);
+          if (our_seq >= their_seq)
+            continue;
+        }
+      if (ours)
+        g_ptr_array_remove_index (self->extra_records, index);
+      g_ptr_array_add (self->extra_records, g_bytes_ref (record));
+    }
+}
+
 gboolean
 ph_vault_unlock_with_recovery_key (PhVault    *self,
                                    const char *recovery_key,
@@ -1272,12 +1573,7 @@ merge_from_disk (PhVault     *self,
     }
   self->n_conflicts += conflicts->len;
 
-  /* Records this version does not know come from the newer side. */
-  if (remote_extra->len > 0)
-    {
-      g_ptr_array_unref (self->extra_records);
-      self->extra_records = g_steal_pointer (&remote_extra);
-    }
+  merge_records (self, remote_extra);
 
   /* Their key slots stand (a password changed elsewhere) unless ours changed here too. */
   if (!self->slots_changed)

@@ -67,6 +67,25 @@ gboolean    ph_vault_get_kdf_params            (PhVault           *self,
 const char *ph_vault_get_path                  (PhVault           *self);
 char       *ph_vault_dup_id                    (PhVault           *self);
 guint64     ph_vault_get_generation            (PhVault           *self);
+gboolean    ph_vault_verify_password           (PhVault           *self,
+                                                const PhSecret    *password,
+                                                GError           **error);
+PhSecret   *ph_vault_derive_key                (PhVault           *self,
+                                                guint64            subkey_id,
+                                                const char        *context);
+gboolean    ph_vault_get_policy                (PhVault           *self,
+                                                char             **model,
+                                                char             **policy,
+                                                gint64            *modified);
+void        ph_vault_set_policy                (PhVault           *self,
+                                                const char        *model,
+                                                const char        *policy);
+gboolean    ph_vault_get_audit_head            (PhVault           *self,
+                                                guint64           *seq,
+                                                guint8             mac[32]);
+void        ph_vault_set_audit_head            (PhVault           *self,
+                                                guint64            seq,
+                                                const guint8       mac[32]);
 gboolean    ph_vault_save                      (PhVault           *self,
                                                 GError           **error);
 guint       ph_vault_get_n_conflicts           (PhVault           *self);
