@@ -28,8 +28,8 @@
 #define HEX_MAC      (2 * PH_AUDIT_MAC_BYTES)
 #define VAULT_ID_HEX 32
 /* `,"prev":"` + 64 hex + `","mac":"` + 64 hex + `"}` */
-#define TAIL_LEN     (9 + HEX_MAC + 10 + HEX_MAC + 2)
-#define MAC_TAIL_LEN (9 + HEX_MAC + 2)
+#define TAIL_LEN     (9 + HEX_MAC + 9 + HEX_MAC + 2)
+#define MAC_TAIL_LEN (8 + HEX_MAC + 2)   /* `,"mac":"` + 64 hex + `"}` */
 
 G_DEFINE_QUARK (ph-audit-error-quark, ph_audit_error)
 
