@@ -282,6 +282,41 @@ test_tamper (Fixture      *f,
     }
 }
 
+/* Large logs are checked in parallel chunks: a change deep in the second half is still the
+ * first problem reported, at its line. */
+static void
+test_large (Fixture      *f,
+            gconstpointer data)
+{
+  g_autoptr(PhAuditLog) log = ph_audit_log_new (f->path, VAULT_A, f->key);
+  g_autoptr(GPtrArray) lines = NULL;
+  PhAuditVerifyResult result;
+  guint8 mac[32];
+  guint64 seq;
+
+  ph_audit_log_set_journal (log, FALSE);
+  for (int i = 0; i < 8; i++)
+    append_n (log, 500, "a title long enough that four thousand records pass one megabyte");
+  g_assert_true (ph_audit_log_get_head (log, &seq, mac));
+  result = verify (f, seq, mac);
+  g_assert_cmpint (result.problem, ==, PH_AUDIT_INTACT);
+  g_assert_cmpuint (result.n_records, ==, 4000);
+  ph_audit_verify_result_clear (&result);
+
+  lines = read_lines (f->path);
+  {
+    char *line = g_ptr_array_index (lines, 3499);
+    char *title = strstr (line, "a title long");
+
+    title[0] = 'A';
+  }
+  write_lines (f->path, lines);
+  result = verify (f, seq, mac);
+  g_assert_cmpint (result.problem, ==, PH_AUDIT_MODIFIED);
+  g_assert_cmpuint (result.line, ==, 3500);
+  ph_audit_verify_result_clear (&result);
+}
+
 /* Without the vault's key nobody can recompute the chain, and another vault's key fails too. */
 static void
 test_wrong_key (Fixture      *f,
@@ -451,6 +486,7 @@ main (int    argc,
 #define ADD(name, func) g_test_add ("/audit/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("intact", test_intact);
   ADD ("tamper", test_tamper);
+  ADD ("large", test_large);
   ADD ("wrong-key", test_wrong_key);
   ADD ("two-vaults", test_two_vaults);
   ADD ("concurrent-writers", test_concurrent_writers);
