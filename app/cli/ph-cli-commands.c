@@ -454,7 +454,8 @@ ph_cli_cmd_add (PhCli *cli,
   else if (argc != 2)
     status = ph_cli_usage (_("add takes one TITLE"));
   else if (!check_utf8 (_("title"), argv[1], &error) ||
-           !(vault = ph_cli_open_vault (cli, &error)))
+           !(vault = ph_cli_open_vault (cli, &error)) ||
+           !ph_cli_authorize (PH_ACTION_WRITE, NULL, &error))
     status = ph_cli_fail (g_steal_pointer (&error));
   else
     {
@@ -494,6 +495,7 @@ ph_cli_cmd_edit (PhCli *cli,
     status = ph_cli_usage (_("edit takes one TITLE or ID"));
   else if (!(vault = ph_cli_open_vault (cli, &error)) ||
            !(entry = ph_vault_find (vault, argv[1], &error)) ||
+           !ph_cli_authorize (PH_ACTION_WRITE, entry, &error) ||
            !apply_entry_options (vault, entry, &o, &error))
     status = ph_cli_fail (g_steal_pointer (&error));
   else
@@ -544,6 +546,10 @@ ph_cli_cmd_get (PhCli *cli,
     return ph_cli_fail (g_steal_pointer (&error));
 
   name = field ? field : PH_FIELD_PASSWORD;
+  if (g_strv_contains ((const char * const[]) { "username", "title", "id", "notes", "folder", "url", "urls", "tags", NULL },
+                       name) &&
+      !ph_cli_authorize (PH_ACTION_READ_METADATA, entry, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
   if (strcmp (name, "username") == 0)
     g_print ("%s\n", ph_entry_get_username (entry));
   else if (strcmp (name, "title") == 0)
@@ -562,7 +568,7 @@ ph_cli_cmd_get (PhCli *cli,
       g_print ("%s\n", *t);
   else
     {
-      secret = ph_vault_unseal (vault, entry, name, &error);
+      secret = ph_broker_open (ph_cli_get_broker (), ph_cli_get_subject (), PH_ACTION_REVEAL, entry, name, &error);
       if (secret == NULL || !ph_secret_write_to_fd (secret, STDOUT_FILENO, TRUE, &error))
         return ph_cli_fail (g_steal_pointer (&error));
     }
@@ -683,7 +689,7 @@ ph_cli_cmd_list (PhCli *cli,
     return ph_cli_fail (g_steal_pointer (&error));
   if (argc > 1)
     return ph_cli_usage (_("list takes no arguments"));
-  if (!(vault = ph_cli_open_vault (cli, &error)))
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_LIST, NULL, &error))
     return ph_cli_fail (g_steal_pointer (&error));
 
   n = g_list_model_get_n_items (G_LIST_MODEL (vault));
@@ -721,7 +727,8 @@ ph_cli_cmd_search (PhCli *cli,
   if (argc < 2)
     return ph_cli_usage (_("search takes a QUERY"));
   query = g_strjoinv (" ", argv + 1);
-  if (!check_utf8 (_("query"), query, &error) || !(vault = ph_cli_open_vault (cli, &error)))
+  if (!check_utf8 (_("query"), query, &error) || !(vault = ph_cli_open_vault (cli, &error)) ||
+      !ph_cli_authorize (PH_ACTION_LIST, NULL, &error))
     return ph_cli_fail (g_steal_pointer (&error));
 
   found = ph_vault_search (vault, query);
@@ -744,7 +751,8 @@ ph_cli_cmd_rm (PhCli *cli,
   if (argc != 2)
     return ph_cli_usage (_("rm takes one TITLE or ID"));
   if (!(vault = ph_cli_open_vault (cli, &error)) ||
-      !(entry = ph_vault_find (vault, argv[1], &error)))
+      !(entry = ph_vault_find (vault, argv[1], &error)) ||
+      !ph_cli_authorize (PH_ACTION_DELETE, entry, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   ph_vault_remove (vault, entry);
   if (!ph_cli_save (vault, &error))
@@ -941,8 +949,12 @@ ph_cli_cmd_import (PhCli *cli,
   if (strcmp (argv[1], "csv") != 0)
     return ph_cli_usage (_("Unknown import format “%s” (supported: csv)"), argv[1]);
   if (!g_file_get_contents (argv[2], &contents, &len, &error) ||
-      !(vault = ph_cli_open_vault (cli, &error)))
-    return ph_cli_fail (g_steal_pointer (&error));
+      !(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_WRITE, NULL, &error))
+    {
+      if (contents)
+        sodium_memzero (contents, len);
+      return ph_cli_fail (g_steal_pointer (&error));
+    }
 
   ok = ph_csv_import (vault, contents, len, &count, &error) && ph_cli_save (vault, &error);
   sodium_memzero (contents, len);
@@ -992,7 +1004,7 @@ ph_cli_cmd_export (PhCli *cli,
           return ph_cli_fail (g_steal_pointer (&error));
         }
     }
-  if (!ph_csv_export (vault, fd, &count, &error))
+  if (!ph_csv_export (ph_cli_get_broker (), ph_cli_get_subject (), fd, &count, &error))
     {
       if (fd != STDOUT_FILENO)
         close (fd);
@@ -1061,7 +1073,9 @@ ph_cli_cmd_git_credential (PhCli *cli,
 
       if (entry == NULL)
         return PH_EXIT_OK;
-      password = ph_vault_unseal (vault, entry, PH_FIELD_PASSWORD, &error);
+      /* git gets the password to use it, not to show it. */
+      password = ph_broker_open (ph_cli_get_broker (), ph_cli_get_subject (), PH_ACTION_USE, entry,
+                                 PH_FIELD_PASSWORD, &error);
       if (password == NULL)
         return ph_cli_fail (g_steal_pointer (&error));
       g_print ("username=%s\n", ph_entry_get_username (entry));
@@ -1074,8 +1088,10 @@ ph_cli_cmd_git_credential (PhCli *cli,
       return PH_EXIT_OK;
     }
 
-  if (strcmp (op, "store") == 0 ? ph_git_credential_store (vault, request, &error) == NULL
-                                : !ph_git_credential_erase (vault, request, &error))
+  if (strcmp (op, "store") == 0 ? !ph_cli_authorize (PH_ACTION_WRITE, NULL, &error) ||
+                                    ph_git_credential_store (vault, request, &error) == NULL
+                                : !ph_git_credential_erase (ph_cli_get_broker (), ph_cli_get_subject (), request,
+                                                            &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (!ph_cli_save (vault, &error))
     return ph_cli_fail (g_steal_pointer (&error));

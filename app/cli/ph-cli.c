@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "ph-cli.h"
+#include "ph-cli-prompter.h"
 #include "ph-enforcer.h"
 #include "ph-csv.h"
 #include "ph-generator.h"
@@ -68,6 +69,7 @@ print_help (FILE *out)
                   "  4  no such entry, or several match\n"
                   "  5  the vault is damaged or of an unsupported version\n"
                   "  6  a file could not be read or written\n"
+                  "  7  the access policy denied it (or its re-authentication or approval failed)\n"
                   "\nInvoked as git-credential-perihelion, it is git's credential helper:\n"
                   "  git config credential.helper 'perihelion --vault FILE'\n"));
 }
@@ -106,6 +108,8 @@ ph_cli_fail (GError *error)
     }
   else if (error->domain == PH_CRYPTO_ERROR && error->code == PH_CRYPTO_ERROR_RECOVERY_KEY)
     code = PH_EXIT_AUTH;
+  else if (error->domain == PH_BROKER_ERROR)
+    code = PH_EXIT_DENIED;
   else if (error->domain == PH_CSV_ERROR || error->domain == PH_GIT_CREDENTIAL_ERROR ||
            error->domain == PH_POLICY_ERROR ||
            (error->domain == G_IO_ERROR && error->code == G_IO_ERROR_INVALID_DATA) ||
@@ -179,6 +183,49 @@ announce_kdf (void)
     g_printerr ("%s", _("Deriving the key…\r"));
 }
 
+/* One vault per run: its broker and the subject this process is to the policy. */
+static PhBroker *cli_broker;
+static PhSubject *cli_subject;
+
+PhBroker *
+ph_cli_get_broker (void)
+{
+  g_assert (cli_broker != NULL);
+  return cli_broker;
+}
+
+const PhSubject *
+ph_cli_get_subject (void)
+{
+  return cli_subject;
+}
+
+/* A shorthand for the commands: authorize @action on @entry (or the whole vault). */
+gboolean
+ph_cli_authorize (PhAction  action,
+                  PhEntry  *entry,
+                  GError  **error)
+{
+  return ph_broker_authorize (ph_cli_get_broker (), cli_subject, action, entry, entry ? NULL : "vault", error);
+}
+
+static gboolean
+start_broker (PhVault  *vault,
+              gint64    unlocked_at,
+              gboolean  with_password,
+              GError  **error)
+{
+  g_autoptr(PhPrompter) prompter = ph_cli_prompter_new ();
+
+  g_clear_object (&cli_broker);
+  if (!(cli_broker = ph_broker_new_for_vault (vault, prompter, error)))
+    return FALSE;
+  /* A password given for this run counts as entered now; a keyring unlock is no password. */
+  ph_broker_set_session (cli_broker, unlocked_at, with_password ? unlocked_at : 0);
+  ph_broker_set_present (cli_broker, isatty (STDIN_FILENO) || isatty (STDERR_FILENO));
+  return TRUE;
+}
+
 /**
  * ph_cli_open_vault:
  *
@@ -201,7 +248,7 @@ ph_cli_open_vault (PhCli   *cli,
       g_autoptr(GError) local_error = NULL;
 
       if (keystore != NULL && ph_vault_unlock_with_keystore (vault, keystore, &local_error))
-        return g_steal_pointer (&vault);
+        return start_broker (vault, g_get_real_time (), FALSE, error) ? g_steal_pointer (&vault) : NULL;
       g_debug ("Keyring unlock failed: %s", local_error ? local_error->message : "no keyring");
     }
 
@@ -210,6 +257,8 @@ ph_cli_open_vault (PhCli   *cli,
     return NULL;
   announce_kdf ();
   if (!ph_vault_unlock_with_password (vault, password, error))
+    return NULL;
+  if (!start_broker (vault, g_get_real_time (), TRUE, error))
     return NULL;
   return g_steal_pointer (&vault);
 }
@@ -220,12 +269,42 @@ ph_cli_save (PhVault *vault,
 {
   guint before = ph_vault_get_n_conflicts (vault);
 
+  /* The audit chain's head goes into the vault with this save. */
+  if (cli_broker && !ph_broker_finish (cli_broker, error))
+    return FALSE;
   if (!ph_vault_save (vault, error))
     return FALSE;
   if (ph_vault_get_n_conflicts (vault) > before)
     g_printerr (_("perihelion-cli: the vault was changed elsewhere; merged, keeping %u conflicting "
                   "version(s) as copies\n"), ph_vault_get_n_conflicts (vault) - before);
   return TRUE;
+}
+
+/* Runs one command as the subject "cli" (or a CI job named by $PERIHELION_CI_JOB), and writes
+ * the audit records of its accesses, allowed or not, when it ends. */
+static int
+run_command (PhCli        *cli,
+             const char   *name,
+             PhCliCommand  command,
+             int           argc,
+             char        **argv)
+{
+  const char *ci_job = g_getenv ("PERIHELION_CI_JOB");
+  int status;
+
+  cli_subject = ci_job && *ci_job ? ph_subject_new_for_self (PH_SUBJECT_CI, ci_job)
+                                  : ph_subject_new_for_self (PH_SUBJECT_CLI, name);
+  status = command (cli, argc, argv);
+  if (cli_broker)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!ph_broker_finish (cli_broker, &error))
+        status = ph_cli_fail (g_steal_pointer (&error));
+      g_clear_object (&cli_broker);
+    }
+  g_clear_pointer (&cli_subject, ph_subject_free);
+  return status;
 }
 
 static gboolean
@@ -301,7 +380,7 @@ main (int    argc,
   cli.vault_path = vault_path;
 
   if (as_git_helper)
-    return ph_cli_cmd_git_credential (&cli, argc - i + 1, argv + i - 1);
+    return run_command (&cli, "git-credential", ph_cli_cmd_git_credential, argc - i + 1, argv + i - 1);
 
   if (i >= argc)
     {
@@ -311,7 +390,7 @@ main (int    argc,
 
   for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
     if (strcmp (argv[i], commands[c].name) == 0)
-      return commands[c].run (&cli, argc - i, argv + i);
+      return run_command (&cli, commands[c].name, commands[c].run, argc - i, argv + i);
 
   return ph_cli_usage (_("Unknown command “%s” (see --help)"), argv[i]);
 }

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "ph-broker.h"
 #include "ph-vault.h"
 
 G_BEGIN_DECLS
@@ -16,6 +17,7 @@ typedef enum
   PH_EXIT_NOT_FOUND = 4,
   PH_EXIT_DAMAGED   = 5,
   PH_EXIT_IO        = 6,
+  PH_EXIT_DENIED    = 7,
 } PhExitCode;
 
 typedef struct
@@ -42,6 +44,11 @@ PhSecret *ph_cli_read_password (PhCli         *cli,
 PhSecret *ph_cli_prompt_secret (const char    *prompt,
                                 GError       **error);
 gboolean  ph_cli_save          (PhVault       *vault,
+                                GError       **error);
+PhBroker       *ph_cli_get_broker  (void);
+const PhSubject *ph_cli_get_subject (void);
+gboolean  ph_cli_authorize     (PhAction       action,
+                                PhEntry       *entry,
                                 GError       **error);
 
 int ph_cli_cmd_init           (PhCli *cli, int argc, char **argv);

@@ -423,11 +423,13 @@ write_wiped (int       fd,
  * wiped from memory once written.
  */
 gboolean
-ph_csv_export (PhVault *vault,
-               int      fd,
-               guint   *out_count,
-               GError **error)
+ph_csv_export (PhBroker        *broker,
+               const PhSubject *subject,
+               int              fd,
+               guint           *out_count,
+               GError         **error)
 {
+  PhVault *vault = ph_broker_get_vault (broker);
   static const char * const header[] = {
     "title", "username", "password", "url", "notes", "folder", "tags", "otp", NULL
   };
@@ -448,9 +450,10 @@ ph_csv_export (PhVault *vault,
       const char *fields[9];
 
       if (ph_entry_has_password (entry) &&
-          !(password = ph_vault_unseal (vault, entry, PH_FIELD_PASSWORD, error)))
+          !(password = ph_broker_open (broker, subject, PH_ACTION_EXPORT, entry, PH_FIELD_PASSWORD, error)))
         return FALSE;
-      if (ph_entry_has_otp (entry) && !(otp = ph_vault_unseal (vault, entry, PH_FIELD_OTP, error)))
+      if (ph_entry_has_otp (entry) &&
+          !(otp = ph_broker_open (broker, subject, PH_ACTION_EXPORT, entry, PH_FIELD_OTP, error)))
         return FALSE;
 
       fields[0] = ph_entry_get_title (entry);

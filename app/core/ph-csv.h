@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "ph-broker.h"
 #include "ph-vault.h"
 
 G_BEGIN_DECLS
@@ -26,7 +27,8 @@ gboolean   ph_csv_import        (PhVault             *vault,
                                  gsize                length,
                                  guint               *out_count,
                                  GError             **error);
-gboolean   ph_csv_export        (PhVault             *vault,
+gboolean   ph_csv_export        (PhBroker            *broker,
+                                 const PhSubject     *subject,
                                  int                  fd,
                                  guint               *out_count,
                                  GError             **error);

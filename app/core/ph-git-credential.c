@@ -250,10 +250,12 @@ ph_git_credential_store (PhVault         *vault,
  * password has changed since is kept: it is not the credential that failed.
  */
 gboolean
-ph_git_credential_erase (PhVault         *vault,
+ph_git_credential_erase (PhBroker        *broker,
+                         const PhSubject *subject,
                          PhGitCredential *request,
                          GError         **error)
 {
+  PhVault *vault = ph_broker_get_vault (broker);
   PhEntry *entry = ph_git_credential_match (vault, request);
 
   if (entry == NULL)
@@ -261,11 +263,16 @@ ph_git_credential_erase (PhVault         *vault,
 
   if (request->password != NULL)
     {
-      g_autoptr(PhSecret) stored = ph_vault_unseal (vault, entry, PH_FIELD_PASSWORD, NULL);
+      /* Compared, never shown: a "use" of the secret. */
+      g_autoptr(PhSecret) stored = ph_broker_open (broker, subject, PH_ACTION_USE, entry, PH_FIELD_PASSWORD, error);
 
-      if (stored == NULL || !ph_secret_equal (stored, request->password))
+      if (stored == NULL)
+        return FALSE;
+      if (!ph_secret_equal (stored, request->password))
         return TRUE;
     }
+  if (!ph_broker_authorize (broker, subject, PH_ACTION_DELETE, entry, NULL, error))
+    return FALSE;
   ph_vault_remove (vault, entry);
   return TRUE;
 }

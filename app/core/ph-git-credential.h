@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "ph-broker.h"
 #include "ph-vault.h"
 
 G_BEGIN_DECLS
@@ -33,7 +34,8 @@ PhEntry         *ph_git_credential_match       (PhVault         *vault,
 PhEntry         *ph_git_credential_store       (PhVault         *vault,
                                                 PhGitCredential *request,
                                                 GError         **error);
-gboolean         ph_git_credential_erase       (PhVault         *vault,
+gboolean         ph_git_credential_erase       (PhBroker        *broker,
+                                                const PhSubject *subject,
                                                 PhGitCredential *request,
                                                 GError         **error);
 

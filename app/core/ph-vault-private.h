@@ -74,6 +74,17 @@ struct _PhVault
   guint          n_conflicts;
 };
 
+/* Opening sealed fields is the broker's alone (ph-broker.c): every other path to a secret asks
+ * it, so policy and audit see every access. tests/broker checks that nothing else calls these. */
+PhSecret    *ph_vault_unseal         (PhVault          *self,
+                                      PhEntry          *entry,
+                                      const char       *field,
+                                      GError          **error);
+PhSecret    *ph_vault_unseal_history (PhVault          *self,
+                                      PhEntry          *entry,
+                                      guint             index,
+                                      GError          **error);
+
 void         ph_key_slot_free        (gpointer          data);
 void         ph_vault_file_free      (PhVaultFile      *file);
 PhVaultFile *ph_vault_file_parse     (const char       *path,

@@ -123,13 +123,5 @@ gboolean    ph_vault_set_secret                (PhVault           *self,
                                                 const char        *field,
                                                 const PhSecret    *value,
                                                 GError           **error);
-PhSecret   *ph_vault_unseal                    (PhVault           *self,
-                                                PhEntry           *entry,
-                                                const char        *field,
-                                                GError           **error);
-PhSecret   *ph_vault_unseal_history            (PhVault           *self,
-                                                PhEntry           *entry,
-                                                guint              index,
-                                                GError           **error);
 
 G_END_DECLS

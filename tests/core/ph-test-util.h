@@ -5,6 +5,9 @@
 #include <glib/gstdio.h>
 
 #include "ph-vault.h"
+/* Tests check sealed fields directly; only the broker may do so in the application. */
+#include "ph-vault-private.h"
+#include "ph-broker.h"
 
 /* The cheapest Argon2id cost libsodium allows: the tests are about the format, not the KDF. */
 static const PhKdfParams ph_test_kdf = { 1, 64 * 1024 };
@@ -124,3 +127,15 @@ ph_test_set_secret (PhVault    *vault,
 
 #define ph_test_set_password(vault, entry, value) \
   ph_test_set_secret ((vault), (entry), PH_FIELD_PASSWORD, (value))
+
+/* A broker with the default policy, no audit log and nobody to ask; the master password counts
+ * as just entered. */
+static inline PhBroker *
+ph_test_new_broker (PhVault *vault)
+{
+  g_autoptr(PhPdp) pdp = ph_pdp_new_default ();
+  PhBroker *broker = ph_broker_new (vault, pdp, NULL, NULL);
+
+  ph_broker_set_session (broker, g_get_real_time (), g_get_real_time ());
+  return broker;
+}

@@ -131,7 +131,12 @@ test_export_round_trip (void)
   ph_entry_set_tags (entry, (const char *[]) { "a", "b", NULL });
   ph_entry_set_urls (entry, (const char *[]) { "https://a.example", "https://b.example", NULL });
   fd = open (out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_true (ph_csv_export (vault, fd, &count, &error));
+  {
+    g_autoptr(PhBroker) broker = ph_test_new_broker (vault);
+    g_autoptr(PhSubject) cli = ph_subject_new (PH_SUBJECT_CLI, "export");
+
+    g_assert_true (ph_csv_export (broker, cli, fd, &count, &error));
+  }
   close (fd);
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 1);

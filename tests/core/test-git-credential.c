@@ -85,9 +85,14 @@ test_store_and_erase (void)
   ph_test_assert_secret (vault, entry, PH_FIELD_PASSWORD, "two");
 
   /* git rejecting the old password does not delete the newer one. */
-  g_assert_true (ph_git_credential_erase (vault, stale, &error));
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (vault)), ==, 1);
-  g_assert_true (ph_git_credential_erase (vault, update, &error));
+  {
+    g_autoptr(PhBroker) broker = ph_test_new_broker (vault);
+    g_autoptr(PhSubject) cli = ph_subject_new (PH_SUBJECT_CLI, "git-credential");
+
+    g_assert_true (ph_git_credential_erase (broker, cli, stale, &error));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (vault)), ==, 1);
+    g_assert_true (ph_git_credential_erase (broker, cli, update, &error));
+  }
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (vault)), ==, 0);
 
   ph_test_remove_dir (dir);

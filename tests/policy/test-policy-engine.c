@@ -361,7 +361,10 @@ test_bad_policies (void)
     g_clear_error (&error);
     g_assert_true (ph_enforcer_load_policy (e, policy, strlen (policy), &error));
     g_assert_true (decide (e, "\"a,b\", \"say \"\"hi\"\"\", read"));
-    g_assert_cmpstr (ph_enforcer_dump_policy (e), ==, "p, \"a,b\", \"say \"\"hi\"\"\", read\n");
+    g_autofree char *dump = NULL;
+
+    dump = ph_enforcer_dump_policy (e);
+    g_assert_cmpstr (dump, ==, "p, \"a,b\", \"say \"\"hi\"\"\", read\n");
   }
 
   /* A size limit. */

@@ -533,7 +533,7 @@ sort_rules (PhEnforcer *self,
       g_autofree SortItem *items = NULL;
       g_autoptr(GHashTable) levels = NULL;
 
-      if (c->priority_index < 0 && c->effect != EFFECT_SUBJECT_PRIORITY)
+      if ((c->priority_index < 0 && c->effect != EFFECT_SUBJECT_PRIORITY) || rows->len == 0)
         continue;
       if (c->effect == EFFECT_SUBJECT_PRIORITY)
         levels = subject_levels (find_roles (self, "g"));
@@ -699,12 +699,11 @@ add_rule (PhEnforcer         *self,
                        line, ptype, n - 1, rules->n_fields);
           return FALSE;
         }
+      /* Exact duplicates are skipped, as Casbin does. (g_hash_table_add() would replace the key.) */
+      if (g_hash_table_contains (rules->present, fields + 1))
+        return TRUE;
       row = row_new (fields + 1, n - 1);
-      if (!g_hash_table_add (rules->present, row))
-        {
-          g_free (row);
-          return TRUE;
-        }
+      g_hash_table_add (rules->present, row);
       g_ptr_array_add (rules->rows, row);
       return TRUE;
     }
@@ -719,11 +718,12 @@ add_rule (PhEnforcer         *self,
         }
       /* Extra fields are ignored, as in Go. */
       row = row_new (fields + 1, roles->n_fields);
-      if (!g_hash_table_add (roles->present, row))
+      if (g_hash_table_contains (roles->present, row))
         {
           g_free (row);
           return TRUE;
         }
+      g_hash_table_add (roles->present, row);
       g_ptr_array_add (roles->rows, row);
       return TRUE;
     }
@@ -733,7 +733,8 @@ add_rule (PhEnforcer         *self,
 }
 
 /* Splits a line with no quotes in place, as Casbin's CSV reader would: at commas, leading
- * spaces of each field dropped. Returns the field count, 0 if there are too many. */
+ * spaces of each field dropped; @fields ends with NULL. Returns the field count, 0 if there
+ * are too many. */
 static guint
 split_plain_line (char        *line,
                   const char **fields,
@@ -747,7 +748,7 @@ split_plain_line (char        *line,
 
       while (*p == ' ' || *p == '\t')
         p++;
-      if (n == max_fields)
+      if (n + 1 >= max_fields)
         return 0;
       fields[n++] = p;
       if (!(comma = strchr (p, ',')))
@@ -755,6 +756,7 @@ split_plain_line (char        *line,
       *comma = '\0';
       p = comma + 1;
     }
+  fields[n] = NULL;   /* NULL-terminated, like a GStrv */
   return n;
 }
 
