@@ -44,6 +44,7 @@ static const struct
   { "export", ph_cli_cmd_export, N_("csv --plaintext [FILE]  export entries with their secrets") },
   { "git-credential", ph_cli_cmd_git_credential, N_("get|store|erase  git credential helper") },
   { "policy", ph_cli_cmd_policy, N_("enforce|show|import|export|test  the access policy") },
+  { "audit", ph_cli_cmd_audit, N_("verify|show [--json] [--since WHEN] [--entry E]  the audit log") },
 };
 
 static void

@@ -67,5 +67,6 @@ int ph_cli_cmd_import         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_export         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_git_credential (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_policy         (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_audit          (PhCli *cli, int argc, char **argv);
 
 G_END_DECLS

@@ -56,7 +56,7 @@ static const char default_policy[] =
   "p, owner, *, export, true, allow, reauth=0\n"
   "p, *, *, export, true, deny, \n"
   "# Risky moments (an unknown caller in a burst, failed unlocks): the password now.\n"
-  "p, owner, *, *, r.ctx.Risk >= 70, allow, reauth=0\n"
+  "p, owner, *, *, r.ctx.Risk >= 60, allow, reauth=0\n"
   "# Critical entries: the password in the last 15 minutes.\n"
   "p, owner, sensitivity:critical, *, true, allow, reauth=15m\n"
   "p, owner, *, *, true, allow, \n"
