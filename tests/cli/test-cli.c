@@ -31,6 +31,13 @@ result_clear (Result *r)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
 
+/* A session of its own: no controlling terminal, so nothing can prompt, as in CI. */
+static void
+no_terminal (gpointer data)
+{
+  setsid ();
+}
+
 /* Runs @argv (NULL-terminated) with the master password on fd 3 from @password_path. */
 static void
 run_full (Result      *r,
@@ -49,6 +56,7 @@ run_full (Result      *r,
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", workdir, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", workdir, TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, no_terminal, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input ? input : "", NULL, &r->out, &r->err, &error);
@@ -432,6 +440,198 @@ test_secret_hygiene (void)
   g_unlink (csv);
 }
 
+
+static char *
+write_work_file (const char *name,
+                 const char *contents)
+{
+  char *path = g_build_filename (workdir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+  return path;
+}
+
+static char *
+replace (const char *text,
+         const char *old,
+         const char *new)
+{
+  g_auto(GStrv) parts = g_strsplit (text, old, 2);
+
+  g_assert_nonnull (parts[1]);
+  return g_strconcat (parts[0], new, parts[1], NULL);
+}
+
+/* policy enforce answers as Casbin, and points at malformed input. */
+static void
+test_policy_enforce (void)
+{
+  g_autofree char *model = write_work_file ("abac.conf",
+    "[request_definition]\nr = sub, obj, act\n[policy_definition]\np = sub_rule, obj, act\n"
+    "[policy_effect]\ne = some(where (p.eft == allow))\n"
+    "[matchers]\nm = eval(p.sub_rule) && r.obj == p.obj && r.act == p.act\n");
+  g_autofree char *policy = write_work_file ("abac.csv", "p, r.sub.Age > 18, /data1, read\n");
+  g_autofree char *bad_model = write_work_file ("bad.conf", "[request_definition]\nr = sub\n");
+  g_auto(Result) ok = { 0 };
+  g_auto(Result) malformed = { 0 };
+  g_auto(Result) broken = { 0 };
+
+  run_full (&ok, NULL, "{\"Age\": 30}, /data1, read\n{\"Age\": 10}, /data1, read\n\n# a comment\n"
+                       "{\"Age\": 30}, /data2, read\n",
+            (const char *[]) { cli_path, "policy", "enforce", "--model", model, "--policy", policy, NULL });
+  g_assert_cmpint (ok.status, ==, 0);
+  g_assert_cmpstr (ok.out, ==, "true\nfalse\nfalse\n");
+
+  run_full (&malformed, NULL, "{\"Age\": 30}, /data1, read\n{\"Age\": 30}, \"/data1, read\n",
+            (const char *[]) { cli_path, "policy", "enforce", "--model", model, "--policy", policy, NULL });
+  g_assert_cmpint (malformed.status, ==, 2);
+  g_assert_cmpstr (malformed.out, ==, "true\n");
+  g_assert_nonnull (strstr (malformed.err, "Line 2, column 14"));
+
+  run_full (&broken, NULL, "",
+            (const char *[]) { cli_path, "policy", "enforce", "--model", bad_model, "--policy", policy, NULL });
+  g_assert_cmpint (broken.status, ==, 2);
+  assert_one_line_error (&broken);
+  g_assert_nonnull (strstr (broken.err, "missing required sections"));
+}
+
+/* The vault's policy: shown, exported, tried, imported (an audited admin-policy request), and
+ * never replaced by one that would lock its editor out. */
+static void
+test_policy_admin (void)
+{
+  g_autofree char *model_path = g_build_filename (workdir, "m.conf", NULL);
+  g_autofree char *policy_path = g_build_filename (workdir, "p.csv", NULL);
+  g_autofree char *policy = NULL;
+  g_autofree char *approve = NULL;
+  g_autofree char *locked = NULL;
+  g_autofree char *approve_path = NULL;
+  g_autofree char *locked_path = NULL;
+  g_auto(Result) add = { 0 };
+  g_auto(Result) show = { 0 };
+  g_auto(Result) export = { 0 };
+  g_auto(Result) trial = { 0 };
+  g_auto(Result) import = { 0 };
+  g_auto(Result) get = { 0 };
+  g_auto(Result) lock = { 0 };
+  g_auto(Result) after = { 0 };
+  g_auto(Result) reset = { 0 };
+  g_auto(Result) again = { 0 };
+
+  fresh_vault ();
+  cli (&add, CANARY "\n", "add", "Deploy key");
+  g_assert_cmpint (add.status, ==, 0);
+
+  cli (&show, NULL, "policy", "show");
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "built-in default"));
+  g_assert_nonnull (strstr (show.out, "g, cli, owner"));
+
+  cli (&export, NULL, "policy", "export", "--model", model_path, "--policy", policy_path);
+  g_assert_cmpint (export.status, ==, 0);
+  policy = read_file (policy_path);
+  g_assert_nonnull (strstr (policy, "p, owner, *, admin-policy, true, allow, reauth=5m"));
+
+  cli (&trial, NULL, "policy", "test", "agent:claude", "reveal", "Deploy key");
+  g_assert_cmpint (trial.status, ==, 0);
+  g_assert_true (g_str_has_prefix (trial.out, "allow\n"));
+  g_assert_nonnull (strstr (trial.out, "obligations: approve"));
+
+  /* Reveals by the CLI now need a person's approval: with nobody to ask, denied (exit 7). */
+  approve = replace (policy, "p, owner, *, *, true, allow, \n",
+                     "p, owner, *, reveal, true, allow, approve\np, owner, *, *, true, allow, \n");
+  approve_path = write_work_file ("approve.csv", approve);
+  cli (&import, NULL, "policy", "import", "--model", model_path, "--policy", approve_path);
+  g_assert_cmpint (import.status, ==, 0);
+  cli (&get, NULL, "get", "Deploy key");
+  g_assert_cmpint (get.status, ==, 7);
+  assert_one_line_error (&get);
+  g_assert_nonnull (strstr (get.err, "approve"));
+  g_assert_cmpstr (get.out, ==, "");
+
+  /* A policy that denies its own editing is refused; the one in force stays. */
+  locked = replace (policy, "p, owner, *, admin-policy, true, allow, reauth=5m",
+                    "p, owner, *, admin-policy, true, deny, ");
+  locked_path = write_work_file ("locked.csv", locked);
+  cli (&lock, NULL, "policy", "import", "--model", model_path, "--policy", locked_path);
+  g_assert_cmpint (lock.status, ==, 7);
+  g_assert_nonnull (strstr (lock.err, "would not let cli change it again"));
+  cli (&after, NULL, "policy", "show");
+  g_assert_nonnull (strstr (after.out, "p, owner, *, reveal, true, allow, approve"));
+
+  cli (&reset, NULL, "policy", "import", "--default");
+  g_assert_cmpint (reset.status, ==, 0);
+  cli (&again, NULL, "get", "Deploy key");
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_cmpstr (again.out, ==, CANARY "\n");
+}
+
+static char *
+audit_log_path (void)
+{
+  return g_build_filename (workdir, "perihelion", "audit.log", NULL);
+}
+
+/* Every access lands in the audit log, no secret with it; verify catches tampering. */
+static void
+test_audit (void)
+{
+  g_autofree char *log_path = audit_log_path ();
+  g_autofree char *log = NULL;
+  g_autofree char *tampered = NULL;
+  g_auto(Result) add = { 0 };
+  g_auto(Result) get = { 0 };
+  g_auto(Result) verify = { 0 };
+  g_auto(Result) show = { 0 };
+  g_auto(Result) show_json = { 0 };
+  g_auto(Result) modified = { 0 };
+  g_auto(Result) emptied = { 0 };
+  g_autofree char *last_allow = NULL;
+
+  fresh_vault ();
+  cli (&add, CANARY "\n", "add", "Audit me", "--username", "someone");
+  g_assert_cmpint (add.status, ==, 0);
+  cli (&get, NULL, "get", "Audit me");
+  g_assert_cmpstr (get.out, ==, CANARY "\n");
+
+  cli (&verify, NULL, "audit", "verify");
+  g_assert_cmpint (verify.status, ==, 0);
+  g_assert_true (g_str_has_prefix (verify.out, "OK: "));
+
+  cli (&show, NULL, "audit", "show", "--entry", "audit me");
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "reveal"));
+  g_assert_nonnull (strstr (show.out, "Audit me"));
+  cli (&show_json, NULL, "audit", "show", "--json", "--since", "1h", "--decision", "allow", "--subject", "cli");
+  g_assert_cmpint (show_json.status, ==, 0);
+  g_assert_nonnull (strstr (show_json.out, "\"action\":\"reveal\""));
+  g_assert_nonnull (strstr (show_json.out, "\"mac\":\""));
+
+  log = read_file (log_path);
+  g_assert_nonnull (log);
+  g_assert_null (strstr (log, CANARY));
+
+  /* A changed record: caught, exit 5, at its line. */
+  last_allow = g_strrstr (log, "\"decision\":\"allow\"") ? g_strdup (g_strrstr (log, "\"decision\":\"allow\"")) : NULL;
+  g_assert_nonnull (last_allow);
+  tampered = g_strdup (log);
+  memcpy (g_strrstr (tampered, "\"decision\":\"allow\""), "\"decision\":\"alloW\"", 18);
+  g_assert_true (g_file_set_contents (log_path, tampered, -1, NULL));
+  cli (&modified, NULL, "audit", "verify");
+  g_assert_cmpint (modified.status, ==, 5);
+  g_assert_true (g_str_has_prefix (modified.out, "DAMAGED: "));
+  g_assert_nonnull (strstr (modified.out, "modified"));
+
+  /* An emptied log: the vault saw records, so it is caught too, even though the verify run
+   * itself writes a new record (numbered after the ones the vault saw). */
+  g_assert_true (g_file_set_contents (log_path, "", 0, NULL));
+  cli (&emptied, NULL, "audit", "verify");
+  g_assert_cmpint (emptied.status, ==, 5);
+  if (!strstr (emptied.out, "deleted"))
+    g_error ("%s", emptied.out);
+  g_unlink (log_path);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -452,6 +652,9 @@ main (int    argc,
   g_test_add_func ("/cli/import-export-generate", test_import_export_generate);
   g_test_add_func ("/cli/git-credential-with-git", test_git_credential_with_git);
   g_test_add_func ("/cli/secret-hygiene", test_secret_hygiene);
+  g_test_add_func ("/cli/policy-enforce", test_policy_enforce);
+  g_test_add_func ("/cli/policy-admin", test_policy_admin);
+  g_test_add_func ("/cli/audit", test_audit);
 
   status = g_test_run ();
   {

@@ -48,6 +48,9 @@ struct _PhAuditLog
   gint64 stamp_second;        /* the second last formatted, and its text */
   char stamp[32];
 
+  guint64 floor_seq;          /* the vault's saved head: the chain never restarts below it */
+  guint8 floor_mac[PH_AUDIT_MAC_BYTES];
+
   gboolean have_head;
   guint64 head_seq;
   guint8 head_mac[PH_AUDIT_MAC_BYTES];
@@ -118,6 +121,21 @@ ph_audit_log_new (const char     *path,
   memcpy (self->vault_id, vault_id, VAULT_ID_HEX + 1);
   self->key = ph_secret_ref ((PhSecret *) key);
   return self;
+}
+
+/**
+ * ph_audit_log_set_floor:
+ *
+ * The last record the vault knows of (its saved head): new records are numbered after it even
+ * if the file was cut short, so the cut stays detectable.
+ */
+void
+ph_audit_log_set_floor (PhAuditLog   *self,
+                        guint64       seq,
+                        const guint8  mac[PH_AUDIT_MAC_BYTES])
+{
+  self->floor_seq = seq;
+  memcpy (self->floor_mac, mac, PH_AUDIT_MAC_BYTES);
 }
 
 const char *
@@ -509,6 +527,13 @@ ph_audit_log_flush (PhAuditLog *self,
     }
   if (!find_chain_end (self, fd, &seq, mac, &ends_with_newline, error))
     goto out;
+  /* Records the vault saw are missing from the file: continue after them anyway, so the gap
+   * stays visible to verify instead of a fresh chain covering it up. */
+  if (seq < self->floor_seq)
+    {
+      seq = self->floor_seq;
+      memcpy (mac, self->floor_mac, PH_AUDIT_MAC_BYTES);
+    }
 
   mac_init (&mac_ctx, self->key);
   out = g_string_sized_new (self->pending->len + self->n_pending * (TAIL_LEN + 64) + 1);

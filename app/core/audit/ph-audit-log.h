@@ -63,6 +63,9 @@ PhAuditLog *ph_audit_log_new               (const char           *path,
                                             const char           *vault_id,
                                             const PhSecret       *key);
 const char *ph_audit_log_get_path          (PhAuditLog           *self);
+void        ph_audit_log_set_floor         (PhAuditLog           *self,
+                                            guint64               seq,
+                                            const guint8          mac[PH_AUDIT_MAC_BYTES]);
 void        ph_audit_log_set_journal       (PhAuditLog           *self,
                                             gboolean              enabled);
 void        ph_audit_log_append            (PhAuditLog           *self,

@@ -157,6 +157,13 @@ ph_broker_new_for_vault (PhVault    *vault,
   else
     pdp = ph_pdp_new_default ();
   audit = ph_audit_log_new (path, vault_id, key);
+  {
+    guint8 mac[PH_AUDIT_MAC_BYTES];
+    guint64 seq;
+
+    if (ph_vault_get_audit_head (vault, &seq, mac))
+      ph_audit_log_set_floor (audit, seq, mac);
+  }
   return ph_broker_new (vault, pdp, audit, prompter);
 }
 
