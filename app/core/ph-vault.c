@@ -435,34 +435,42 @@ wrong_password (GError    **error,
   return FALSE;
 }
 
+/* The vault key a password slot gives for @password (the KDF runs here), or NULL. */
+static PhSecret *
+open_password_slot (PhVault        *self,
+                    PhKeySlot      *slot,
+                    const PhSecret *password,
+                    GError        **error)
+{
+  g_autoptr(PhSecret) slot_key = NULL;
+  const guint8 *body = g_bytes_get_data (slot->body, NULL);
+  PhKdfParams params;
+  PhSecret *vault_key;
+
+  read_password_slot_params (body, &params);
+  if (!(slot_key = ph_kdf_derive (password, body + 13, &params, error)))
+    return NULL;
+  vault_key = unwrap_vault_key (self->vault_id, slot_key, PH_KEY_SLOT_PASSWORD, body + 13 + PH_SALT_BYTES);
+  if (vault_key == NULL)
+    wrong_password (error, _("Wrong password"));
+  return vault_key;
+}
+
 gboolean
 ph_vault_unlock_with_password (PhVault        *self,
                                const PhSecret *password,
                                GError        **error)
 {
-  g_autoptr(PhSecret) slot_key = NULL;
   g_autoptr(PhSecret) vault_key = NULL;
-  PhKdfParams params;
-  const guint8 *body;
   PhKeySlot *slot;
 
   g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
   g_return_val_if_fail (password != NULL, FALSE);
 
   if (!ensure_file (self, error) ||
-      !(slot = require_slot (self, PH_KEY_SLOT_PASSWORD, PASSWORD_SLOT_BYTES, error)))
+      !(slot = require_slot (self, PH_KEY_SLOT_PASSWORD, PASSWORD_SLOT_BYTES, error)) ||
+      !(vault_key = open_password_slot (self, slot, password, error)))
     return FALSE;
-
-  body = g_bytes_get_data (slot->body, NULL);
-  read_password_slot_params (body, &params);
-
-  slot_key = ph_kdf_derive (password, body + 13, &params, error);
-  if (slot_key == NULL)
-    return FALSE;
-  vault_key = unwrap_vault_key (self->vault_id, slot_key, PH_KEY_SLOT_PASSWORD,
-                                body + 13 + PH_SALT_BYTES);
-  if (vault_key == NULL)
-    return wrong_password (error, _("Wrong password"));
   return finish_unlock (self, vault_key, error);
 }
 
@@ -477,10 +485,7 @@ ph_vault_verify_password (PhVault        *self,
                           const PhSecret *password,
                           GError        **error)
 {
-  g_autoptr(PhSecret) slot_key = NULL;
   g_autoptr(PhSecret) vault_key = NULL;
-  PhKdfParams params;
-  const guint8 *body;
   PhKeySlot *slot;
 
   g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
@@ -497,13 +502,10 @@ ph_vault_verify_password (PhVault        *self,
       g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_NO_SLOT, _("This vault has no password"));
       return FALSE;
     }
-  body = g_bytes_get_data (slot->body, NULL);
-  read_password_slot_params (body, &params);
-  if (!(slot_key = ph_kdf_derive (password, body + 13, &params, error)))
+  if (!(vault_key = open_password_slot (self, slot, password, error)))
     return FALSE;
-  vault_key = unwrap_vault_key (self->vault_id, slot_key, PH_KEY_SLOT_PASSWORD, body + 13 + PH_SALT_BYTES);
-  if (vault_key == NULL || sodium_memcmp (ph_secret_get_data (vault_key), ph_secret_get_data (self->vault_key),
-                                          PH_KEY_BYTES) != 0)
+  /* Another slot's password may unwrap to a different key only if the file was tampered with. */
+  if (sodium_memcmp (ph_secret_get_data (vault_key), ph_secret_get_data (self->vault_key), PH_KEY_BYTES) != 0)
     return wrong_password (error, _("Wrong password"));
   return TRUE;
 }
