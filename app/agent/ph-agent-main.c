@@ -1,0 +1,182 @@
+/* ph-agent-main.c: perihelion-agent: owns org.perihelion.Agent and serves the vault.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "perihelion-agent"
+
+#include "config.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+
+#include "ph-agent.h"
+#include "ph-crypto.h"
+#include "ph-vault.h"
+
+typedef struct
+{
+  PhAgent *agent;
+  GMainLoop *loop;
+  int status;
+} State;
+
+static void
+on_bus_acquired (GDBusConnection *connection,
+                 const char      *name,
+                 gpointer         data)
+{
+  State *state = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ph_agent_export (state->agent, connection, &error))
+    {
+      g_printerr ("perihelion-agent: %s\n", error->message);
+      state->status = 1;
+      g_main_loop_quit (state->loop);
+    }
+}
+
+static void
+on_name_acquired (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         data)
+{
+  g_message ("Serving %s", name);
+}
+
+static void
+on_name_lost (GDBusConnection *connection,
+              const char      *name,
+              gpointer         data)
+{
+  State *state = data;
+
+  /* Another agent runs (start it with --replace), or it replaced us. */
+  if (connection == NULL)
+    g_printerr ("perihelion-agent: no session bus\n");
+  else
+    g_printerr (_("perihelion-agent: %s is taken by another agent (use --replace)\n"), name);
+  state->status = 1;
+  g_main_loop_quit (state->loop);
+}
+
+static gboolean
+on_quit_signal (gpointer data)
+{
+  State *state = data;
+
+  g_main_loop_quit (state->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* The auto-lock settings, when the schema is installed (tests and uninstalled runs may not). */
+static GSettings *
+load_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+
+  return schema ? g_settings_new_full (schema, NULL, NULL) : NULL;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *vault_path = NULL;
+  int password_fd = -1;
+  gboolean replace = FALSE;
+  int idle_timeout = -1;
+  GOptionEntry entries[] = {
+    { "vault", 0, 0, G_OPTION_ARG_FILENAME, &vault_path, N_("The vault (default: the default vault)"), "FILE" },
+    { "password-fd", 0, 0, G_OPTION_ARG_INT, &password_fd, N_("Unlock at start with the password on this file descriptor"), "N" },
+    { "replace", 0, 0, G_OPTION_ARG_NONE, &replace, N_("Replace a running agent"), NULL },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout, N_("Lock after this many idle seconds (0: never)"), "SECONDS" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(GDBusConnection) system_bus = NULL;
+  struct rlimit no_core = { 0, 0 };
+  State state = { 0 };
+  guint owner;
+
+  /* The agent holds keys: no core dump, no ptrace by other processes of the user. */
+  setrlimit (RLIMIT_CORE, &no_core);
+  prctl (PR_SET_DUMPABLE, 0);
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _("The Perihelion agent: holds the unlocked vault and serves it on D-Bus."));
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("perihelion-agent: %s\n", error->message);
+      return 2;
+    }
+  ph_crypto_init ();
+  if (vault_path == NULL)
+    vault_path = g_strdup (g_getenv ("PERIHELION_VAULT"));
+  if (vault_path == NULL)
+    vault_path = ph_vault_dup_default_path ();
+
+  state.agent = ph_agent_new (vault_path);
+  state.loop = g_main_loop_new (NULL, FALSE);
+  {
+    g_autofree char *cli = g_build_filename (BINDIR, "perihelion-cli", NULL);
+    const char *trusted = g_getenv ("PERIHELION_TRUSTED_CLI");
+
+    ph_agent_set_trusted_client (state.agent, trusted ? trusted : cli);
+  }
+
+  settings = load_settings ();
+  if (idle_timeout >= 0)
+    ph_agent_set_idle_timeout (state.agent, idle_timeout);
+  else if (settings)
+    ph_agent_set_idle_timeout (state.agent, g_settings_get_uint (settings, "auto-lock-timeout"));
+
+  if (password_fd >= 0)
+    {
+      g_autoptr(PhSecret) password = ph_secret_read_line (password_fd, TRUE, &error);
+
+      if (password == NULL || !ph_agent_unlock (state.agent, password, &error))
+        {
+          g_printerr ("perihelion-agent: %s\n", error->message);
+          return 3;
+        }
+    }
+
+  if (settings == NULL || g_settings_get_boolean (settings, "lock-on-session-lock"))
+    {
+      g_autoptr(GDBusConnection) session_bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+
+      if ((system_bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL)))
+        ph_agent_watch_session (state.agent, system_bus);
+      /* The screensaver lives on the session bus (and a test bus may carry logind). */
+      if (session_bus)
+        ph_agent_watch_session (state.agent, session_bus);
+    }
+
+  owner = g_bus_own_name (G_BUS_TYPE_SESSION, PH_AGENT_DBUS_NAME,
+                          G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
+                          (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                          on_bus_acquired, on_name_acquired, on_name_lost, &state, NULL);
+  g_unix_signal_add (SIGTERM, on_quit_signal, &state);
+  g_unix_signal_add (SIGINT, on_quit_signal, &state);
+  g_unix_signal_add (SIGHUP, on_quit_signal, &state);
+
+  g_main_loop_run (state.loop);
+
+  g_bus_unown_name (owner);
+  ph_agent_lock (state.agent);
+  g_object_unref (state.agent);
+  g_main_loop_unref (state.loop);
+  return state.status;
+}

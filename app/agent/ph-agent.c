@@ -1,0 +1,765 @@
+/* ph-agent.c: perihelion-agent's service: the vault's one key holder, on D-Bus.
+ *
+ * The agent holds the unlocked vault and its broker. Each D-Bus call comes from a caller that
+ * the bus identifies (GetConnectionCredentials: uid and pid); callers of another uid are
+ * refused, and the rest become the subject of a gate request: the executable behind the pid,
+ * its SHA-256 and its Flatpak app id are what policy decides on. Wrong passwords are answered
+ * with growing delays. The vault locks (keys wiped) after an idle timeout, when the session
+ * locks and before the machine sleeps.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "perihelion-agent"
+
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <glib/gi18n.h>
+
+#include "ph-agent.h"
+#include "ph-agent-dbus.h"
+#include "ph-broker.h"
+#include "ph-entry.h"
+#include "ph-vault.h"
+
+#define MAX_UNLOCK_DELAY 30
+
+struct _PhAgent
+{
+  GObject parent_instance;
+
+  char *vault_path;
+  PhVault *vault;
+  PhBroker *broker;
+  char *trusted_client;        /* the perihelion-cli executable: its callers are the subject "cli" */
+
+  PhDBusAgent1 *skeleton;
+  GPtrArray *subscriptions;    /* (GDBusConnection, id) pairs for session signals */
+
+  guint idle_timeout;          /* seconds; 0: never */
+  guint idle_source;
+
+  guint failed_unlocks;
+  gint64 retry_at;             /* monotonic µs before which Unlock is refused */
+};
+
+G_DEFINE_FINAL_TYPE (PhAgent, ph_agent, G_TYPE_OBJECT)
+
+typedef struct
+{
+  GDBusConnection *connection;
+  guint id;
+} Subscription;
+
+static void
+subscription_free (gpointer data)
+{
+  Subscription *s = data;
+
+  g_dbus_connection_signal_unsubscribe (s->connection, s->id);
+  g_object_unref (s->connection);
+  g_free (s);
+}
+
+static void
+ph_agent_dispose (GObject *object)
+{
+  PhAgent *self = PH_AGENT (object);
+
+  ph_agent_lock (self);
+  ph_agent_unexport (self);
+  g_clear_pointer (&self->subscriptions, g_ptr_array_unref);
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  g_clear_object (&self->vault);
+
+  G_OBJECT_CLASS (ph_agent_parent_class)->dispose (object);
+}
+
+static void
+ph_agent_finalize (GObject *object)
+{
+  PhAgent *self = PH_AGENT (object);
+
+  g_free (self->vault_path);
+  g_free (self->trusted_client);
+
+  G_OBJECT_CLASS (ph_agent_parent_class)->finalize (object);
+}
+
+static void
+ph_agent_class_init (PhAgentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ph_agent_dispose;
+  object_class->finalize = ph_agent_finalize;
+}
+
+static void
+ph_agent_init (PhAgent *self)
+{
+  self->subscriptions = g_ptr_array_new_with_free_func (subscription_free);
+  self->idle_timeout = 300;
+}
+
+PhAgent *
+ph_agent_new (const char *vault_path)
+{
+  PhAgent *self = g_object_new (PH_TYPE_AGENT, NULL);
+
+  self->vault_path = g_strdup (vault_path);
+  return self;
+}
+
+gboolean
+ph_agent_get_locked (PhAgent *self)
+{
+  return self->broker == NULL;
+}
+
+void
+ph_agent_set_trusted_client (PhAgent    *self,
+                             const char *exe_path)
+{
+  g_free (self->trusted_client);
+  self->trusted_client = exe_path ? realpath (exe_path, NULL) : NULL;
+}
+
+static void
+update_locked (PhAgent *self)
+{
+  if (self->skeleton)
+    ph_dbus_agent1_set_locked (self->skeleton, ph_agent_get_locked (self));
+}
+
+/* Saves the audit chain's head into the vault when it moved, so a cut log is caught later. */
+static void
+save_head (PhAgent *self)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 before = 0, after = 0;
+  guint8 mac[32];
+
+  if (self->broker == NULL)
+    return;
+  ph_vault_get_audit_head (self->vault, &before, mac);
+  if (!ph_broker_finish (self->broker, &error))
+    g_warning ("%s", error->message);
+  ph_vault_get_audit_head (self->vault, &after, mac);
+  if (after != before && !ph_vault_save (self->vault, &error))
+    g_warning ("Could not save the audit chain's head: %s", error->message);
+}
+
+/**
+ * ph_agent_lock:
+ *
+ * Locks the vault: the audit log is flushed (its head saved), then every key and opened
+ * secret is wiped.
+ */
+void
+ph_agent_lock (PhAgent *self)
+{
+  if (self->broker == NULL)
+    return;
+  save_head (self);
+  g_clear_object (&self->broker);
+  ph_vault_lock (self->vault);
+  g_clear_object (&self->vault);
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  g_message ("Locked");
+  update_locked (self);
+}
+
+static gboolean
+on_idle_timeout (gpointer data)
+{
+  PhAgent *self = data;
+
+  self->idle_source = 0;
+  g_message ("Idle for %u seconds", self->idle_timeout);
+  ph_agent_lock (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Any request counts as use: the idle countdown starts again. */
+static void
+touch (PhAgent *self)
+{
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  if (self->broker && self->idle_timeout > 0)
+    self->idle_source = g_timeout_add_seconds (self->idle_timeout, on_idle_timeout, self);
+}
+
+void
+ph_agent_set_idle_timeout (PhAgent *self,
+                           guint    seconds)
+{
+  self->idle_timeout = seconds;
+  touch (self);
+}
+
+/**
+ * ph_agent_unlock:
+ *
+ * Unlocks with the master password. After a wrong one, the next attempt must wait 1, 2, 4 ...
+ * up to 30 seconds.
+ */
+gboolean
+ph_agent_unlock (PhAgent        *self,
+                 const PhSecret *password,
+                 GError        **error)
+{
+  g_autoptr(PhVault) vault = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->broker)
+    return TRUE;
+  if (now < self->retry_at)
+    {
+      int wait = (int) ((self->retry_at - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   g_dngettext (GETTEXT_PACKAGE, "Too many wrong passwords: try again in %d second",
+                                "Too many wrong passwords: try again in %d seconds", wait), wait);
+      return FALSE;
+    }
+  if (!(vault = ph_vault_load (self->vault_path, error)))
+    return FALSE;
+  if (!ph_vault_unlock_with_password (vault, password, error))
+    {
+      if (g_error_matches (*error, PH_VAULT_ERROR, PH_VAULT_ERROR_WRONG_PASSWORD))
+        {
+          self->failed_unlocks++;
+          self->retry_at = g_get_monotonic_time () +
+                           (gint64) MIN (1u << MIN (self->failed_unlocks - 1, 5u), MAX_UNLOCK_DELAY) * G_USEC_PER_SEC;
+        }
+      return FALSE;
+    }
+  if (!(self->broker = ph_broker_new_for_vault (vault, NULL, error)))
+    return FALSE;
+  /* The password was just entered: that is a re-authentication too. */
+  ph_broker_set_session (self->broker, g_get_real_time (), g_get_real_time ());
+  for (guint i = 0; i < self->failed_unlocks; i++)
+    ph_broker_note_failed_unlock (self->broker);
+  self->failed_unlocks = 0;
+  self->retry_at = 0;
+  self->vault = g_steal_pointer (&vault);
+  g_message ("Unlocked");
+  update_locked (self);
+  touch (self);
+  return TRUE;
+}
+
+/* D-Bus */
+
+static void
+return_error (GDBusMethodInvocation *invocation,
+              const GError          *error)
+{
+  const char *name = "org.perihelion.Agent1.Error.Failed";
+
+  if (error->domain == PH_BROKER_ERROR)
+    name = error->code == PH_BROKER_ERROR_NOT_APPROVED ? "org.perihelion.Agent1.Error.NotApproved"
+         : error->code == PH_BROKER_ERROR_REAUTH ? "org.perihelion.Agent1.Error.Reauth"
+         : "org.perihelion.Agent1.Error.Denied";
+  else if (error->domain == PH_VAULT_ERROR)
+    name = error->code == PH_VAULT_ERROR_WRONG_PASSWORD ? "org.perihelion.Agent1.Error.WrongPassword"
+         : error->code == PH_VAULT_ERROR_LOCKED ? "org.perihelion.Agent1.Error.Locked"
+         : error->code == PH_VAULT_ERROR_NOT_FOUND || error->code == PH_VAULT_ERROR_AMBIGUOUS
+           ? "org.perihelion.Agent1.Error.NotFound"
+           : name;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    name = "org.perihelion.Agent1.Error.RateLimited";
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    name = "org.freedesktop.DBus.Error.AccessDenied";
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    name = "org.freedesktop.DBus.Error.InvalidArgs";
+  g_dbus_method_invocation_return_dbus_error (invocation, name, error->message);
+}
+
+/* Who is calling, as the bus vouches for it. Refuses other users. */
+static PhSubject *
+caller_subject (PhAgent               *self,
+                GDBusMethodInvocation *invocation,
+                GError               **error)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) credentials = NULL;
+  PhSubject *subject;
+  guint32 uid, pid;
+
+  if (sender == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, _("Callers must come through the bus"));
+      return NULL;
+    }
+  reply = g_dbus_connection_call_sync (g_dbus_method_invocation_get_connection (invocation),
+                                       "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "GetConnectionCredentials", g_variant_new ("(s)", sender),
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  credentials = g_variant_get_child_value (reply, 0);
+  if (!g_variant_lookup (credentials, "UnixUserID", "u", &uid) ||
+      !g_variant_lookup (credentials, "ProcessID", "u", &pid))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, _("The bus does not say who is calling"));
+      return NULL;
+    }
+  if (uid != getuid ())
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   _("Only this user's programs may use the agent"));
+      return NULL;
+    }
+  subject = ph_subject_new_for_process (pid, uid);
+  if (self->trusted_client && g_strcmp0 (subject->exe, self->trusted_client) == 0)
+    {
+      subject->kind = PH_SUBJECT_CLI;
+      g_free (subject->name);
+      subject->name = g_strdup ("perihelion-cli");
+    }
+  return subject;
+}
+
+/* The common start of a call: a caller, an unlocked vault. */
+static PhSubject *
+begin (PhAgent               *self,
+       GDBusMethodInvocation *invocation)
+{
+  g_autoptr(GError) error = NULL;
+  PhSubject *subject = caller_subject (self, invocation, &error);
+
+  if (subject == NULL)
+    {
+      return_error (invocation, error);
+      return NULL;
+    }
+  if (self->broker == NULL)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.perihelion.Agent1.Error.Locked",
+                                                  _("The vault is locked"));
+      ph_subject_free (subject);
+      return NULL;
+    }
+  touch (self);
+  return subject;
+}
+
+/* After a call: its audit records written. */
+static void
+end (PhAgent *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->broker && !ph_broker_finish (self->broker, &error))
+    g_warning ("%s", error->message);
+}
+
+static PhSecret *
+secret_from_variant (GVariant *bytes)
+{
+  gsize len = 0;
+  const guint8 *data = g_variant_get_fixed_array (bytes, &len, 1);
+
+  return ph_secret_new_from_data (data, len);
+}
+
+static gboolean
+handle_unlock (PhDBusAgent1          *skeleton,
+               GDBusMethodInvocation *invocation,
+               GVariant              *password_bytes,
+               PhAgent               *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSubject) subject = caller_subject (self, invocation, &error);
+  g_autoptr(PhSecret) password = NULL;
+
+  if (subject == NULL)
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  password = secret_from_variant (password_bytes);
+  if (!ph_agent_unlock (self, password, &error))
+    return_error (invocation, error);
+  else
+    ph_dbus_agent1_complete_unlock (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_lock (PhDBusAgent1          *skeleton,
+             GDBusMethodInvocation *invocation,
+             PhAgent               *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSubject) subject = caller_subject (self, invocation, &error);
+
+  if (subject == NULL)
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_agent_lock (self);
+  ph_dbus_agent1_complete_lock (skeleton, invocation);
+  return TRUE;
+}
+
+static GVariant *
+strv_variant (const char * const *strv)
+{
+  return g_variant_new_strv (strv, -1);
+}
+
+static GVariant *
+entry_metadata (PhEntry *entry)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "id", g_variant_new_string (ph_entry_get_id (entry)));
+  g_variant_builder_add (&b, "{sv}", "title", g_variant_new_string (ph_entry_get_title (entry)));
+  g_variant_builder_add (&b, "{sv}", "username", g_variant_new_string (ph_entry_get_username (entry)));
+  g_variant_builder_add (&b, "{sv}", "urls", strv_variant (ph_entry_get_urls (entry)));
+  g_variant_builder_add (&b, "{sv}", "folder", g_variant_new_string (ph_entry_get_folder (entry)));
+  g_variant_builder_add (&b, "{sv}", "tags", strv_variant (ph_entry_get_tags (entry)));
+  g_variant_builder_add (&b, "{sv}", "sensitivity",
+                         g_variant_new_string (ph_sensitivity_to_string (ph_entry_get_sensitivity (entry))));
+  g_variant_builder_add (&b, "{sv}", "favorite", g_variant_new_boolean (ph_entry_get_favorite (entry)));
+  g_variant_builder_add (&b, "{sv}", "has_password", g_variant_new_boolean (ph_entry_has_password (entry)));
+  g_variant_builder_add (&b, "{sv}", "has_otp", g_variant_new_boolean (ph_entry_has_otp (entry)));
+  g_variant_builder_add (&b, "{sv}", "modified", g_variant_new_int64 (ph_entry_get_modified (entry)));
+  return g_variant_builder_end (&b);
+}
+
+static gboolean
+handle_list (PhDBusAgent1          *skeleton,
+             GDBusMethodInvocation *invocation,
+             const char            *query,
+             PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder entries;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_LIST, NULL, "vault", &error))
+    {
+      end (self);
+      return_error (invocation, error);
+      return TRUE;
+    }
+  g_variant_builder_init (&entries, G_VARIANT_TYPE ("aa{sv}"));
+  if (*query)
+    {
+      g_autoptr(GPtrArray) found = ph_vault_search (self->vault, query);
+
+      for (guint i = 0; i < found->len; i++)
+        g_variant_builder_add_value (&entries, entry_metadata (g_ptr_array_index (found, i)));
+    }
+  else
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->vault));
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->vault), i);
+
+          g_variant_builder_add_value (&entries, entry_metadata (entry));
+        }
+    }
+  end (self);
+  ph_dbus_agent1_complete_list (skeleton, invocation, g_variant_builder_end (&entries));
+  return TRUE;
+}
+
+static void
+wipe_and_free (gpointer data)
+{
+  PhSecret *secret = data;
+
+  ph_secret_unref (secret);
+}
+
+static gboolean
+handle_get_secret (PhDBusAgent1          *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   const char            *entry_name,
+                   const char            *field,
+                   const char            *action_name,
+                   PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  PhSecret *secret;
+  PhEntry *entry;
+  PhAction action;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_action_from_string (action_name, &action) ||
+      (action != PH_ACTION_REVEAL && action != PH_ACTION_COPY && action != PH_ACTION_USE))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("The action is reveal, copy or use"));
+      return TRUE;
+    }
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
+      !(secret = ph_broker_open (self->broker, subject, action, entry, field, &error)))
+    {
+      end (self);
+      return_error (invocation, error);
+      return TRUE;
+    }
+  end (self);
+  /* The reply borrows the guarded buffer, which is wiped when the message is done with it. */
+  ph_dbus_agent1_complete_get_secret (skeleton, invocation,
+                                      g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
+                                                               ph_secret_get_data (secret),
+                                                               ph_secret_get_length (secret), TRUE,
+                                                               wipe_and_free, secret),
+                                      ph_broker_get_ttl (self->broker));
+  return TRUE;
+}
+
+static gboolean
+save_and_announce (PhAgent  *self,
+                   GError  **error)
+{
+  if (!ph_broker_finish (self->broker, error) || !ph_vault_save (self->vault, error))
+    return FALSE;
+  ph_dbus_agent1_emit_entries_changed (self->skeleton);
+  return TRUE;
+}
+
+static gboolean
+handle_add_entry (PhDBusAgent1          *skeleton,
+                  GDBusMethodInvocation *invocation,
+                  GVariant              *attributes,
+                  GVariant              *password_bytes,
+                  PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhEntry) entry = NULL;
+  g_autoptr(PhSecret) password = NULL;
+  g_autofree const char **urls = NULL;
+  g_autofree const char **tags = NULL;
+  const char *title, *text;
+  PhSensitivity sensitivity;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!g_variant_lookup (attributes, "title", "&s", &title) || *title == '\0' ||
+      !g_utf8_validate (title, -1, NULL))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("An entry needs a title"));
+      return TRUE;
+    }
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_WRITE, NULL, "vault", &error))
+    {
+      end (self);
+      return_error (invocation, error);
+      return TRUE;
+    }
+  entry = ph_entry_new (title);
+  if (g_variant_lookup (attributes, "username", "&s", &text))
+    ph_entry_set_username (entry, text);
+  if (g_variant_lookup (attributes, "folder", "&s", &text))
+    ph_entry_set_folder (entry, text);
+  if (g_variant_lookup (attributes, "notes", "&s", &text))
+    ph_entry_set_notes (entry, text);
+  if (g_variant_lookup (attributes, "urls", "^a&s", &urls))
+    ph_entry_set_urls (entry, urls);
+  if (g_variant_lookup (attributes, "tags", "^a&s", &tags))
+    ph_entry_set_tags (entry, tags);
+  if (g_variant_lookup (attributes, "sensitivity", "&s", &text) && ph_sensitivity_from_string (text, &sensitivity))
+    ph_entry_set_sensitivity (entry, sensitivity);
+  password = secret_from_variant (password_bytes);
+  if (!ph_vault_add (self->vault, entry, &error) ||
+      (ph_secret_get_length (password) > 0 &&
+       !ph_vault_set_secret (self->vault, entry, PH_FIELD_PASSWORD, password, &error)) ||
+      !save_and_announce (self, &error))
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_dbus_agent1_complete_add_entry (skeleton, invocation, ph_entry_get_id (entry));
+  return TRUE;
+}
+
+static gboolean
+handle_delete_entry (PhDBusAgent1          *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     const char            *entry_name,
+                     PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  PhEntry *entry;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
+      !ph_broker_authorize (self->broker, subject, PH_ACTION_DELETE, entry, NULL, &error))
+    {
+      end (self);
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_vault_remove (self->vault, entry);
+  if (!save_and_announce (self, &error))
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_dbus_agent1_complete_delete_entry (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_get_policy (PhDBusAgent1          *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *policy = NULL;
+  PhPdp *pdp;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_READ_METADATA, NULL, "policy", &error))
+    {
+      end (self);
+      return_error (invocation, error);
+      return TRUE;
+    }
+  end (self);
+  pdp = ph_broker_get_pdp (self->broker);
+  policy = ph_pdp_dup_policy (pdp);
+  ph_dbus_agent1_complete_get_policy (skeleton, invocation, ph_pdp_get_model (pdp), policy);
+  return TRUE;
+}
+
+static gboolean
+handle_verify_audit (PhDBusAgent1          *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSecret) key = NULL;
+  g_autofree char *vault_id = NULL;
+  PhAuditVerifyResult result;
+  guint8 mac[32];
+  guint64 seq = 0;
+  gboolean have_head;
+
+  if (subject == NULL)
+    return TRUE;
+  have_head = ph_vault_get_audit_head (self->vault, &seq, mac);
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_READ_METADATA, NULL, "audit", &error) ||
+      !ph_broker_finish (self->broker, &error))
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  key = ph_vault_derive_key (self->vault, PH_AUDIT_KEY_ID, PH_AUDIT_KEY_CONTEXT);
+  vault_id = ph_vault_dup_id (self->vault);
+  if (!ph_audit_log_verify (ph_audit_log_get_path (ph_broker_get_audit_log (self->broker)), vault_id, key,
+                            have_head ? seq : 0, have_head ? mac : NULL, &result, &error))
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_dbus_agent1_complete_verify_audit (skeleton, invocation, result.problem == PH_AUDIT_INTACT, result.message);
+  ph_audit_verify_result_clear (&result);
+  return TRUE;
+}
+
+gboolean
+ph_agent_export (PhAgent          *self,
+                 GDBusConnection  *connection,
+                 GError          **error)
+{
+  self->skeleton = ph_dbus_agent1_skeleton_new ();
+  ph_dbus_agent1_set_vault_path (self->skeleton, self->vault_path);
+  update_locked (self);
+  g_signal_connect (self->skeleton, "handle-unlock", G_CALLBACK (handle_unlock), self);
+  g_signal_connect (self->skeleton, "handle-lock", G_CALLBACK (handle_lock), self);
+  g_signal_connect (self->skeleton, "handle-list", G_CALLBACK (handle_list), self);
+  g_signal_connect (self->skeleton, "handle-get-secret", G_CALLBACK (handle_get_secret), self);
+  g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);
+  g_signal_connect (self->skeleton, "handle-delete-entry", G_CALLBACK (handle_delete_entry), self);
+  g_signal_connect (self->skeleton, "handle-get-policy", G_CALLBACK (handle_get_policy), self);
+  g_signal_connect (self->skeleton, "handle-verify-audit", G_CALLBACK (handle_verify_audit), self);
+  return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
+                                           PH_AGENT_DBUS_PATH, error);
+}
+
+void
+ph_agent_unexport (PhAgent *self)
+{
+  if (self->skeleton == NULL)
+    return;
+  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+  g_clear_object (&self->skeleton);
+}
+
+/* Session signals that lock: logind's Lock (session locked) and PrepareForSleep(true), and the
+ * screensaver's ActiveChanged(true). */
+static void
+on_session_signal (GDBusConnection *connection,
+                   const char      *sender,
+                   const char      *path,
+                   const char      *interface,
+                   const char      *signal,
+                   GVariant        *parameters,
+                   gpointer         data)
+{
+  PhAgent *self = data;
+  gboolean active = TRUE;
+
+  if (g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(b)")))
+    g_variant_get (parameters, "(b)", &active);
+  if (!active)
+    return;
+  g_message ("%s.%s: locking", interface, signal);
+  ph_agent_lock (self);
+}
+
+static void
+subscribe (PhAgent         *self,
+           GDBusConnection *connection,
+           const char      *sender,
+           const char      *interface,
+           const char      *signal)
+{
+  Subscription *s = g_new0 (Subscription, 1);
+
+  s->connection = g_object_ref (connection);
+  s->id = g_dbus_connection_signal_subscribe (connection, sender, interface, signal, NULL, NULL,
+                                              G_DBUS_SIGNAL_FLAGS_NONE, on_session_signal, self, NULL);
+  g_ptr_array_add (self->subscriptions, s);
+}
+
+/**
+ * ph_agent_watch_session:
+ *
+ * Locks when @connection carries a session lock or a suspend: logind on the system bus, the
+ * screensaver on the session bus (a test bus can carry both).
+ */
+void
+ph_agent_watch_session (PhAgent         *self,
+                        GDBusConnection *connection)
+{
+  subscribe (self, connection, "org.freedesktop.login1", "org.freedesktop.login1.Session", "Lock");
+  subscribe (self, connection, "org.freedesktop.login1", "org.freedesktop.login1.Manager", "PrepareForSleep");
+  subscribe (self, connection, "org.freedesktop.ScreenSaver", "org.freedesktop.ScreenSaver", "ActiveChanged");
+  subscribe (self, connection, "org.gnome.ScreenSaver", "org.gnome.ScreenSaver", "ActiveChanged");
+}
