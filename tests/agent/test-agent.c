@@ -1,0 +1,449 @@
+/* test-agent.c: perihelion-agent on a private session bus, as its clients see it.
+ *
+ * The test process is trusted as "perihelion-cli" (PERIHELION_TRUSTED_CLI); `gdbus call` is an
+ * ordinary program, whom the default policy makes ask for approval (and nobody can approve).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "ph-broker.h"
+#include "ph-test-util.h"
+
+#define NAME "org.perihelion.Agent"
+#define PATH "/org/perihelion/Agent"
+#define IFACE "org.perihelion.Agent1"
+#define CANARY "canary-agent-4b1d-SECRET"
+
+typedef struct
+{
+  char *dir;
+  char *vault_path;
+  char *log_path;
+  GSubprocess *agent;
+  GDBusConnection *bus;
+} Fixture;
+
+static GTestDBus *test_bus;
+
+static gboolean
+wait_until (gboolean (*condition) (gpointer), gpointer data, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10 * 1000);
+    }
+  return TRUE;
+}
+
+static gboolean
+agent_on_bus (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (f->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                           "org.freedesktop.DBus", "NameHasOwner",
+                                                           g_variant_new ("(s)", NAME), G_VARIANT_TYPE ("(b)"),
+                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static void
+start_agent (Fixture    *f,
+             const char *idle)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", f->log_path, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_CLI", self_exe, TRUE);
+  f->agent = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PH_AGENT_PATH"), "--vault", f->vault_path,
+                                          "--idle-timeout", idle, NULL);
+  g_assert_no_error (error);
+  g_assert_true (wait_until (agent_on_bus, f, 10000));
+}
+
+static void
+stop_agent (Fixture *f)
+{
+  if (f->agent == NULL)
+    return;
+  g_subprocess_send_signal (f->agent, SIGTERM);
+  g_subprocess_wait (f->agent, NULL, NULL);
+  g_assert_true (g_subprocess_get_if_exited (f->agent));
+  g_assert_cmpint (g_subprocess_get_exit_status (f->agent), ==, 0);
+  g_clear_object (&f->agent);
+}
+
+static GVariant *
+call (Fixture     *f,
+      const char  *method,
+      GVariant    *parameters,
+      GError     **error)
+{
+  return g_dbus_connection_call_sync (f->bus, NAME, PATH, IFACE, method, parameters, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, 20000, NULL, error);
+}
+
+static GVariant *
+password_variant (const char *text)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, text, strlen (text), 1);
+}
+
+static void
+unlock (Fixture    *f,
+        const char *password)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = call (f, "Unlock", g_variant_new_tuple ((GVariant *[]) { password_variant (password) }, 1),
+                                    &error);
+
+  g_assert_no_error (error);
+}
+
+static void
+assert_dbus_error (const GError *error,
+                   const char   *name)
+{
+  g_autofree char *remote = NULL;
+
+  g_assert_nonnull (error);
+  remote = g_dbus_error_get_remote_error (error);
+  if (g_strcmp0 (remote, name) != 0)
+    g_error ("expected %s, got %s: %s", name, remote, error->message);
+}
+
+static gboolean
+get_locked (Fixture *f)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (f->bus, NAME, PATH, "org.freedesktop.DBus.Properties",
+                                                           "Get", g_variant_new ("(ss)", IFACE, "Locked"),
+                                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                                           NULL, NULL);
+  g_autoptr(GVariant) value = NULL;
+
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(v)", &value);
+  return g_variant_get_boolean (value);
+}
+
+static gboolean
+is_locked (gpointer data)
+{
+  return get_locked (data);
+}
+
+static void
+fixture_set_up (Fixture      *f,
+                gconstpointer data)
+{
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(PhEntry) github = NULL;
+  g_autoptr(PhEntry) bank = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->dir = ph_test_make_dir ();
+  f->vault_path = g_build_filename (f->dir, "v.phvault", NULL);
+  f->log_path = g_build_filename (f->dir, "audit.log", NULL);
+  vault = ph_test_new_vault (f->vault_path, "master", NULL);
+  github = ph_test_add_entry (vault, "GitHub", "me", "https://github.com", CANARY);
+  bank = ph_test_add_entry (vault, "Bank", "me", "https://bank.example", CANARY "-bank");
+  ph_entry_set_sensitivity (bank, PH_SENSITIVITY_CRITICAL);
+  ph_vault_entry_changed (vault, bank);
+  g_assert_true (ph_vault_save (vault, &error));
+  g_assert_no_error (error);
+
+  f->bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  start_agent (f, (const char *) data ? (const char *) data : "600");
+}
+
+static void
+fixture_tear_down (Fixture      *f,
+                   gconstpointer data)
+{
+  stop_agent (f);
+  g_clear_object (&f->bus);
+  ph_test_remove_dir (f->dir);
+  g_free (f->dir);
+  g_free (f->vault_path);
+  g_free (f->log_path);
+}
+
+static void
+test_unlock_and_rate_limit (Fixture      *f,
+                            gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  g_assert_true (get_locked (f));
+  reply = call (f, "List", g_variant_new ("(s)", ""), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.Locked");
+  g_clear_error (&error);
+
+  reply = call (f, "Unlock", g_variant_new_tuple ((GVariant *[]) { password_variant ("wrong") }, 1), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.WrongPassword");
+  g_clear_error (&error);
+  /* Right away, even the right password waits. */
+  reply = call (f, "Unlock", g_variant_new_tuple ((GVariant *[]) { password_variant ("master") }, 1), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.RateLimited");
+  g_clear_error (&error);
+  g_usleep (1100 * 1000);
+  unlock (f, "master");
+  g_assert_false (get_locked (f));
+
+  reply = call (f, "Lock", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (get_locked (f));
+}
+
+static void
+test_list_and_secret (Fixture      *f,
+                      gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) all = NULL;
+  g_autoptr(GVariant) found = NULL;
+  g_autoptr(GVariant) secret = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  g_autofree char *log = NULL;
+  const char *title;
+  gsize len;
+  int ttl;
+
+  unlock (f, "master");
+  all = call (f, "List", g_variant_new ("(s)", ""), &error);
+  g_assert_no_error (error);
+  entries = g_variant_get_child_value (all, 0);
+  g_assert_cmpuint (g_variant_n_children (entries), ==, 2);
+  found = call (f, "List", g_variant_new ("(s)", "git"), &error);
+  g_clear_pointer (&entries, g_variant_unref);
+  entries = g_variant_get_child_value (found, 0);
+  g_assert_cmpuint (g_variant_n_children (entries), ==, 1);
+  {
+    g_autoptr(GVariant) first = g_variant_get_child_value (entries, 0);
+
+    g_assert_true (g_variant_lookup (first, "title", "&s", &title));
+    g_assert_cmpstr (title, ==, "GitHub");
+  }
+
+  secret = call (f, "GetSecret", g_variant_new ("(sss)", "GitHub", "password", "reveal"), &error);
+  g_assert_no_error (error);
+  g_variant_get (secret, "(@ayi)", &bytes, &ttl);
+  g_assert_cmpmem (g_variant_get_fixed_array (bytes, &len, 1), len, CANARY, strlen (CANARY));
+  g_assert_cmpint (ttl, ==, -1);
+
+  /* A critical entry right after unlocking: the password was just entered. */
+  g_clear_pointer (&secret, g_variant_unref);
+  secret = call (f, "GetSecret", g_variant_new ("(sss)", "Bank", "password", "copy"), &error);
+  g_assert_no_error (error);
+
+  /* Bad arguments are refused cleanly. */
+  g_clear_pointer (&secret, g_variant_unref);
+  secret = call (f, "GetSecret", g_variant_new ("(sss)", "GitHub", "password", "export"), &error);
+  assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_clear_error (&error);
+  secret = call (f, "GetSecret", g_variant_new ("(sss)", "Nope", "password", "reveal"), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
+
+  stop_agent (f);
+  g_file_get_contents (f->log_path, &log, NULL, NULL);
+  g_assert_nonnull (strstr (log, "\"subject\":\"cli\""));
+  g_assert_nonnull (strstr (log, "\"action\":\"copy\""));
+  g_assert_null (strstr (log, CANARY));
+}
+
+/* A program the user never approved asks for a secret: denied (nobody can approve), audited. */
+static void
+test_unapproved_caller (Fixture      *f,
+                        gconstpointer data)
+{
+  g_autoptr(GSubprocess) gdbus = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+
+  unlock (f, "master");
+  gdbus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, "gdbus", "call",
+                            "--session", "--dest", NAME, "--object-path", PATH, "--method", IFACE ".GetSecret",
+                            "GitHub", "password", "reveal", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (gdbus, NULL, NULL, &out, &err, &error);
+  g_assert_false (g_subprocess_get_successful (gdbus));
+  g_assert_nonnull (strstr (err, "org.perihelion.Agent1.Error.NotApproved"));
+  g_assert_null (strstr (out, CANARY));
+
+  stop_agent (f);
+  g_file_get_contents (f->log_path, &log, NULL, NULL);
+  g_assert_nonnull (strstr (log, "\"subject\":\"process:"));
+  g_assert_nonnull (strstr (log, "\"decision\":\"deny\""));
+  g_assert_null (strstr (log, CANARY));
+}
+
+static void
+on_entries_changed (GDBusConnection *connection,
+                    const char      *sender,
+                    const char      *path,
+                    const char      *interface,
+                    const char      *signal,
+                    GVariant        *parameters,
+                    gpointer         data)
+{
+  (*(guint *) data)++;
+}
+
+static gboolean
+nonzero (gpointer data)
+{
+  return *(guint *) data > 0;
+}
+
+/* Changes survive a restart; EntriesChanged tells clients; the audit log stays intact. */
+static void
+test_changes_and_restart (Fixture      *f,
+                          gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) added = NULL;
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  g_autoptr(GVariant) verify = NULL;
+  g_autoptr(GVariant) deleted = NULL;
+  GVariantBuilder attributes;
+  const char *message;
+  gboolean intact;
+  guint changes = 0;
+  guint id;
+
+  id = g_dbus_connection_signal_subscribe (f->bus, NAME, IFACE, "EntriesChanged", PATH, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_entries_changed, &changes, NULL);
+  unlock (f, "master");
+  g_variant_builder_init (&attributes, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&attributes, "{sv}", "title", g_variant_new_string ("Added over D-Bus"));
+  g_variant_builder_add (&attributes, "{sv}", "tags", g_variant_new_strv ((const char *[]) { "dbus", NULL }, -1));
+  added = call (f, "AddEntry", g_variant_new ("(@a{sv}@ay)", g_variant_builder_end (&attributes),
+                                              password_variant ("added-secret")), &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_until (nonzero, &changes, 5000));
+  g_dbus_connection_signal_unsubscribe (f->bus, id);
+
+  stop_agent (f);
+  start_agent (f, "600");
+  g_assert_true (get_locked (f));
+  unlock (f, "master");
+  list = call (f, "List", g_variant_new ("(s)", "added"), &error);
+  g_assert_no_error (error);
+  entries = g_variant_get_child_value (list, 0);
+  g_assert_cmpuint (g_variant_n_children (entries), ==, 1);
+
+  deleted = call (f, "DeleteEntry", g_variant_new ("(s)", "Added over D-Bus"), &error);
+  g_assert_no_error (error);
+  verify = call (f, "VerifyAudit", NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (verify, "(b&s)", &intact, &message);
+  if (!intact)
+    g_error ("%s", message);
+}
+
+static void
+test_idle_lock (Fixture      *f,
+                gconstpointer data)
+{
+  unlock (f, "master");
+  g_assert_false (get_locked (f));
+  g_assert_true (wait_until (is_locked, f, 5000));
+}
+
+/* The session locking (logind's Lock) or the machine going to sleep locks the vault. A
+ * stand-in for org.freedesktop.login1 lives on the test bus. */
+static void
+test_session_lock (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_sync (f->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.login1", 0), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+
+  unlock (f, "master");
+  g_dbus_connection_emit_signal (f->bus, NULL, "/org/freedesktop/login1/session/self",
+                                 "org.freedesktop.login1.Session", "Lock", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_until (is_locked, f, 5000));
+
+  unlock (f, "master");
+  g_assert_false (get_locked (f));
+  g_dbus_connection_emit_signal (f->bus, NULL, "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
+                                 "PrepareForSleep", g_variant_new ("(b)", TRUE), &error);
+  g_assert_true (wait_until (is_locked, f, 5000));
+}
+
+/* A client that dies mid-call does not disturb the agent. */
+static void
+test_crashed_client (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) list = NULL;
+
+  unlock (f, "master");
+  for (int i = 0; i < 5; i++)
+    {
+      g_autoptr(GSubprocess) gdbus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                                       &error, "gdbus", "call", "--session", "--dest", NAME,
+                                                       "--object-path", PATH, "--method", IFACE ".List", "", NULL);
+
+      g_assert_no_error (error);
+      g_usleep (i * 2000);
+      g_subprocess_force_exit (gdbus);
+      g_subprocess_wait (gdbus, NULL, NULL);
+    }
+  list = call (f, "List", g_variant_new ("(s)", ""), &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_identifier (f->agent) != NULL);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (test_bus);
+
+#define ADD(name, func, idle) g_test_add ("/agent/" name, Fixture, idle, fixture_set_up, func, fixture_tear_down)
+  ADD ("unlock-and-rate-limit", test_unlock_and_rate_limit, NULL);
+  ADD ("list-and-secret", test_list_and_secret, NULL);
+  ADD ("unapproved-caller", test_unapproved_caller, NULL);
+  ADD ("changes-and-restart", test_changes_and_restart, NULL);
+  ADD ("idle-lock", test_idle_lock, "1");
+  ADD ("session-lock", test_session_lock, NULL);
+  ADD ("crashed-client", test_crashed_client, NULL);
+
+  status = g_test_run ();
+  g_test_dbus_down (test_bus);
+  g_object_unref (test_bus);
+  return status;
+}
