@@ -131,9 +131,14 @@ main (int    argc,
   state.loop = g_main_loop_new (NULL, FALSE);
   {
     g_autofree char *cli = g_build_filename (BINDIR, "perihelion-cli", NULL);
-    const char *trusted = g_getenv ("PERIHELION_TRUSTED_CLI");
+    /* Tests and uninstalled runs name their CLI builds (colon-separated). */
+    g_auto(GStrv) extra = g_strsplit (g_getenv ("PERIHELION_TRUSTED_CLI") ? g_getenv ("PERIHELION_TRUSTED_CLI") : "",
+                                      ":", -1);
 
-    ph_agent_set_trusted_client (state.agent, trusted ? trusted : cli);
+    ph_agent_add_trusted_client (state.agent, cli);
+    for (guint i = 0; extra[i]; i++)
+      if (*extra[i])
+        ph_agent_add_trusted_client (state.agent, extra[i]);
   }
 
   settings = load_settings ();

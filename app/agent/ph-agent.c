@@ -31,7 +31,7 @@ struct _PhAgent
   char *vault_path;
   PhVault *vault;
   PhBroker *broker;
-  char *trusted_client;        /* the perihelion-cli executable: its callers are the subject "cli" */
+  GPtrArray *trusted_clients;  /* perihelion-cli executables: their callers are the subject "cli" */
 
   PhDBusAgent1 *skeleton;
   GPtrArray *subscriptions;    /* (GDBusConnection, id) pairs for session signals */
@@ -81,7 +81,7 @@ ph_agent_finalize (GObject *object)
   PhAgent *self = PH_AGENT (object);
 
   g_free (self->vault_path);
-  g_free (self->trusted_client);
+  g_ptr_array_unref (self->trusted_clients);
 
   G_OBJECT_CLASS (ph_agent_parent_class)->finalize (object);
 }
@@ -99,6 +99,7 @@ static void
 ph_agent_init (PhAgent *self)
 {
   self->subscriptions = g_ptr_array_new_with_free_func (subscription_free);
+  self->trusted_clients = g_ptr_array_new_with_free_func (g_free);
   self->idle_timeout = 300;
 }
 
@@ -117,12 +118,15 @@ ph_agent_get_locked (PhAgent *self)
   return self->broker == NULL;
 }
 
+/* Callers running @exe_path are perihelion-cli: the subject "cli", the user's own tool. */
 void
-ph_agent_set_trusted_client (PhAgent    *self,
+ph_agent_add_trusted_client (PhAgent    *self,
                              const char *exe_path)
 {
-  g_free (self->trusted_client);
-  self->trusted_client = exe_path ? realpath (exe_path, NULL) : NULL;
+  char *real = realpath (exe_path, NULL);
+
+  if (real)
+    g_ptr_array_add (self->trusted_clients, real);
 }
 
 static void
@@ -314,7 +318,7 @@ caller_subject (PhAgent               *self,
       return NULL;
     }
   subject = ph_subject_new_for_process (pid, uid);
-  if (self->trusted_client && g_strcmp0 (subject->exe, self->trusted_client) == 0)
+  if (subject->exe && g_ptr_array_find_with_equal_func (self->trusted_clients, subject->exe, g_str_equal, NULL))
     {
       subject->kind = PH_SUBJECT_CLI;
       g_free (subject->name);

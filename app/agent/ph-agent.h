@@ -27,7 +27,7 @@ void      ph_agent_lock              (PhAgent          *self);
 gboolean  ph_agent_get_locked        (PhAgent          *self);
 void      ph_agent_set_idle_timeout  (PhAgent          *self,
                                       guint             seconds);
-void      ph_agent_set_trusted_client (PhAgent         *self,
+void      ph_agent_add_trusted_client (PhAgent         *self,
                                       const char       *exe_path);
 void      ph_agent_watch_session     (PhAgent          *self,
                                       GDBusConnection  *connection);

@@ -374,6 +374,7 @@ main (int    argc,
         break;
     }
 
+  cli.vault_given = vault_path != NULL || g_getenv ("PERIHELION_VAULT") != NULL;
   if (vault_path == NULL && g_getenv ("PERIHELION_VAULT"))
     vault_path = g_strdup (g_getenv ("PERIHELION_VAULT"));
   if (vault_path == NULL)
@@ -387,6 +388,15 @@ main (int    argc,
     {
       print_help (stderr);
       return PH_EXIT_USAGE;
+    }
+
+  /* With an agent running, reading commands go through it (one unlock for every client). */
+  if (!cli.vault_given && g_strv_contains ((const char * const[]) { "get", "list", "search", NULL }, argv[i]))
+    {
+      int status = ph_cli_agent_run (&cli, argv[i], argc - i, argv + i);
+
+      if (status >= 0)
+        return status;
     }
 
   for (guint c = 0; c < G_N_ELEMENTS (commands); c++)

@@ -22,8 +22,9 @@ typedef enum
 
 typedef struct
 {
-  char *vault_path;
-  int   password_fd;
+  char    *vault_path;
+  int      password_fd;
+  gboolean vault_given;   /* --vault or $PERIHELION_VAULT: direct mode even with an agent running */
 } PhCli;
 
 typedef int (*PhCliCommand) (PhCli *cli, int argc, char **argv);
@@ -67,6 +68,7 @@ int ph_cli_cmd_import         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_export         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_git_credential (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_policy         (PhCli *cli, int argc, char **argv);
+int ph_cli_agent_run          (PhCli *cli, const char *command, int argc, char **argv);
 int ph_cli_cmd_audit          (PhCli *cli, int argc, char **argv);
 
 G_END_DECLS

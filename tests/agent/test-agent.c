@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <gio/gio.h>
@@ -68,7 +69,9 @@ start_agent (Fixture    *f,
   g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
 
   g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", f->log_path, TRUE);
-  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_CLI", self_exe, TRUE);
+  g_autofree char *trusted = g_strconcat (self_exe, ":", g_getenv ("PH_CLI_PATH"), NULL);
+
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_CLI", trusted, TRUE);
   f->agent = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PH_AGENT_PATH"), "--vault", f->vault_path,
                                           "--idle-timeout", idle, NULL);
   g_assert_no_error (error);
@@ -423,6 +426,79 @@ test_crashed_client (Fixture      *f,
   g_assert_true (g_subprocess_get_identifier (f->agent) != NULL);
 }
 
+static void
+run_cli (Fixture     *f,
+         const char  *password,
+         char       **out,
+         char       **err,
+         int         *status,
+         ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pw_path = g_build_filename (f->dir, "pw", NULL);
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("PH_CLI_PATH"));
+  if (password)
+    {
+      g_autofree char *line = g_strconcat (password, "\n", NULL);
+
+      g_file_set_contents (pw_path, line, -1, NULL);
+      g_subprocess_launcher_take_fd (launcher, g_open (pw_path, O_RDONLY, 0), 3);
+      g_ptr_array_add (argv, "--password-fd");
+      g_ptr_array_add (argv, "3");
+    }
+  va_start (args, status);
+  while ((arg = va_arg (args, const char *)))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_unsetenv (launcher, "PERIHELION_VAULT");
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", f->log_path, TRUE);
+  cli = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (cli, NULL, NULL, out, err, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_exit_status (cli);
+}
+
+/* perihelion-cli without --vault talks to the running agent: it unlocks it for everyone, then
+ * needs no password; the agent's gate sees it as "cli". */
+static void
+test_cli_through_agent (Fixture      *f,
+                        gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+  g_autofree char *out4 = NULL, *err4 = NULL, *log = NULL;
+  int status;
+
+  g_assert_true (get_locked (f));
+  run_cli (f, "master", &out, &err, &status, "get", "GitHub", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, CANARY "\n");
+  g_assert_false (get_locked (f));
+
+  /* Unlocked: no password this time. */
+  run_cli (f, NULL, &out2, &err2, &status, "list", "--json", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out2, "\"GitHub\""));
+  g_assert_null (strstr (out2, CANARY));
+  run_cli (f, NULL, &out3, &err3, &status, "get", "nothing-like-this", NULL);
+  g_assert_cmpint (status, ==, 4);
+  run_cli (f, NULL, &out4, &err4, &status, "get", "github", "--field", "username", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out4, ==, "me\n");
+
+  stop_agent (f);
+  g_file_get_contents (f->log_path, &log, NULL, NULL);
+  g_assert_nonnull (strstr (log, "\"subject\":\"cli\",\"subject_detail\":\"cli perihelion-cli"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -441,6 +517,7 @@ main (int    argc,
   ADD ("idle-lock", test_idle_lock, "1");
   ADD ("session-lock", test_session_lock, NULL);
   ADD ("crashed-client", test_crashed_client, NULL);
+  ADD ("cli-through-agent", test_cli_through_agent, NULL);
 
   status = g_test_run ();
   g_test_dbus_down (test_bus);

@@ -1,0 +1,266 @@
+/* ph-cli-agent.c: perihelion-cli as a client of a running perihelion-agent.
+ *
+ * Without --vault (or $PERIHELION_VAULT), and with an agent on the session bus, the reading
+ * commands ask the agent: one unlock serves every client, the agent's gate decides (this
+ * program is the subject "cli" when it is the installed perihelion-cli), and no key enters this
+ * process. A locked agent is unlocked with the password from --password-fd or the terminal.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "perihelion-cli"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+#include "ph-cli.h"
+
+#define AGENT_NAME "org.perihelion.Agent"
+#define AGENT_PATH "/org/perihelion/Agent"
+#define AGENT_IFACE "org.perihelion.Agent1"
+
+static GDBusConnection *
+agent_connection (void)
+{
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gboolean running = FALSE;
+
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL || !(bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL)))
+    return NULL;
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "NameHasOwner", g_variant_new ("(s)", AGENT_NAME), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply)
+    g_variant_get (reply, "(b)", &running);
+  return running ? g_steal_pointer (&bus) : NULL;
+}
+
+/* The agent's errors, as the CLI's exit statuses. */
+static int
+agent_fail (GError *error)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+  int code = PH_EXIT_FAILURE;
+
+  if (remote)
+    {
+      g_dbus_error_strip_remote_error (error);
+      if (g_str_has_suffix (remote, ".Denied") || g_str_has_suffix (remote, ".NotApproved") ||
+          g_str_has_suffix (remote, ".Reauth"))
+        code = PH_EXIT_DENIED;
+      else if (g_str_has_suffix (remote, ".WrongPassword") || g_str_has_suffix (remote, ".RateLimited"))
+        code = PH_EXIT_AUTH;
+      else if (g_str_has_suffix (remote, ".NotFound"))
+        code = PH_EXIT_NOT_FOUND;
+      else if (g_str_has_suffix (remote, ".InvalidArgs"))
+        code = PH_EXIT_USAGE;
+    }
+  g_printerr ("perihelion-cli: %s\n", error->message);
+  g_error_free (error);
+  return code;
+}
+
+static GVariant *
+agent_call (GDBusConnection  *bus,
+            const char       *method,
+            GVariant         *parameters,
+            GError          **error)
+{
+  return g_dbus_connection_call_sync (bus, AGENT_NAME, AGENT_PATH, AGENT_IFACE, method, parameters, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL, error);
+}
+
+static gboolean
+ensure_unlocked (PhCli            *cli,
+                 GDBusConnection  *bus,
+                 GError          **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) locked = NULL;
+  g_autoptr(PhSecret) password = NULL;
+
+  reply = g_dbus_connection_call_sync (bus, AGENT_NAME, AGENT_PATH, "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", AGENT_IFACE, "Locked"), G_VARIANT_TYPE ("(v)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(v)", &locked);
+  if (!g_variant_get_boolean (locked))
+    return TRUE;
+  if (!(password = ph_cli_read_password (cli, _("Master password (for the agent): "), error)))
+    return FALSE;
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = agent_call (bus, "Unlock",
+                      g_variant_new_tuple ((GVariant *[]) {
+                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, ph_secret_get_data (password),
+                                                   ph_secret_get_length (password), 1) }, 1),
+                      error);
+  return reply != NULL;
+}
+
+/* Finds an entry by id, else by title (case-insensitive, unique), in the agent's list. */
+static GVariant *
+find_entry (GVariant    *entries,
+            const char  *name,
+            GError     **error)
+{
+  g_autofree char *folded = g_utf8_casefold (name, -1);
+  GVariant *match = NULL;
+  guint n_matches = 0;
+
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (entries, i);
+      const char *id = "", *title = "";
+      g_autofree char *title_folded = NULL;
+
+      g_variant_lookup (entry, "id", "&s", &id);
+      g_variant_lookup (entry, "title", "&s", &title);
+      if (strcmp (id, name) == 0)
+        {
+          g_clear_pointer (&match, g_variant_unref);
+          return g_steal_pointer (&entry);
+        }
+      title_folded = g_utf8_casefold (title, -1);
+      if (strcmp (title_folded, folded) == 0)
+        {
+          n_matches++;
+          g_clear_pointer (&match, g_variant_unref);
+          match = g_steal_pointer (&entry);
+        }
+    }
+  if (n_matches == 1)
+    return match;
+  g_clear_pointer (&match, g_variant_unref);
+  g_set_error (error, PH_VAULT_ERROR, n_matches ? PH_VAULT_ERROR_AMBIGUOUS : PH_VAULT_ERROR_NOT_FOUND,
+               n_matches ? _("Several entries are called “%s”: use its id") : _("No entry “%s”"), name);
+  return NULL;
+}
+
+static void
+print_agent_entries (GVariant *entries,
+                     gboolean  json)
+{
+  if (json)
+    {
+      g_autoptr(JsonNode) node = json_gvariant_serialize (entries);
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autofree char *text = NULL;
+
+      json_generator_set_root (generator, node);
+      json_generator_set_pretty (generator, TRUE);
+      text = json_generator_to_data (generator, NULL);
+      g_print ("%s\n", text);
+      return;
+    }
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (entries, i);
+      g_autofree const char **urls = NULL;
+      const char *id = "", *title = "", *username = "";
+
+      g_variant_lookup (entry, "id", "&s", &id);
+      g_variant_lookup (entry, "title", "&s", &title);
+      g_variant_lookup (entry, "username", "&s", &username);
+      g_variant_lookup (entry, "urls", "^a&s", &urls);
+      g_print ("%s\t%s\t%s\t%s\n", id, title, username, urls && urls[0] ? urls[0] : "");
+    }
+}
+
+/**
+ * ph_cli_agent_run:
+ *
+ * Runs get, list or search through the agent. Returns -1 when there is no agent to ask (the
+ * caller then works on the vault file itself).
+ */
+int
+ph_cli_agent_run (PhCli       *cli,
+                  const char  *command,
+                  int          argc,
+                  char       **argv)
+{
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  g_autofree char *field = NULL;
+  gboolean json = FALSE;
+  GOptionEntry get_entries[] = {
+    { "field", 'f', 0, G_OPTION_ARG_STRING, &field, N_("password (default), username, url, title, id, or a field"), "NAME" },
+    { NULL }
+  };
+  GOptionEntry list_entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+  gboolean is_get = strcmp (command, "get") == 0;
+
+  if (!(bus = agent_connection ()))
+    return -1;
+  if (!ph_cli_parse_options (&argc, &argv, NULL, is_get ? get_entries : list_entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (is_get ? argc != 2 : strcmp (command, "search") == 0 ? argc < 2 : argc != 1)
+    return ph_cli_usage (_("%s: wrong number of arguments (see --help)"), command);
+  if (!ensure_unlocked (cli, bus, &error))
+    return agent_fail (g_steal_pointer (&error));
+
+  if (!is_get)
+    {
+      g_autofree char *query = strcmp (command, "search") == 0 ? g_strjoinv (" ", argv + 1) : g_strdup ("");
+
+      if (!(reply = agent_call (bus, "List", g_variant_new ("(s)", query), &error)))
+        return agent_fail (g_steal_pointer (&error));
+      entries = g_variant_get_child_value (reply, 0);
+      print_agent_entries (entries, json);
+      return *query && g_variant_n_children (entries) == 0 && !json ? PH_EXIT_NOT_FOUND : PH_EXIT_OK;
+    }
+
+  {
+    const char *name = field ? field : "password";
+
+    if (g_strv_contains ((const char * const[]) { "username", "title", "id", "url", "urls", NULL }, name))
+      {
+        g_autoptr(GVariant) entry = NULL;
+
+        if (!(reply = agent_call (bus, "List", g_variant_new ("(s)", ""), &error)))
+          return agent_fail (g_steal_pointer (&error));
+        entries = g_variant_get_child_value (reply, 0);
+        if (!(entry = find_entry (entries, argv[1], &error)))
+          return ph_cli_fail (g_steal_pointer (&error));
+        if (g_str_has_prefix (name, "url"))
+          {
+            g_autofree const char **urls = NULL;
+
+            g_variant_lookup (entry, "urls", "^a&s", &urls);
+            for (guint i = 0; urls && urls[i]; i++)
+              g_print ("%s\n", urls[i]);
+          }
+        else
+          {
+            const char *value = "";
+
+            g_variant_lookup (entry, name, "&s", &value);
+            g_print ("%s\n", value);
+          }
+        return PH_EXIT_OK;
+      }
+
+    reply = agent_call (bus, "GetSecret", g_variant_new ("(sss)", argv[1], name, "reveal"), &error);
+    if (reply == NULL)
+      return agent_fail (g_steal_pointer (&error));
+    {
+      g_autoptr(GVariant) bytes = g_variant_get_child_value (reply, 0);
+      g_autoptr(PhSecret) secret = NULL;
+      gsize len;
+      const guint8 *data = g_variant_get_fixed_array (bytes, &len, 1);
+
+      secret = ph_secret_new_from_data (data, len);
+      if (!ph_secret_write_to_fd (secret, STDOUT_FILENO, TRUE, &error))
+        return ph_cli_fail (g_steal_pointer (&error));
+    }
+    return PH_EXIT_OK;
+  }
+}
