@@ -13,15 +13,46 @@
 #include <glib-unix.h>
 
 #include "ph-agent.h"
+#include "ph-secret-service.h"
 #include "ph-crypto.h"
 #include "ph-vault.h"
 
 typedef struct
 {
   PhAgent *agent;
+  PhSecretService *secret_service;
   GMainLoop *loop;
   int status;
 } State;
+
+static void
+on_secrets_bus_acquired (GDBusConnection *connection,
+                         const char      *name,
+                         gpointer         data)
+{
+  State *state = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ph_secret_service_export (state->secret_service, connection, &error))
+    g_warning ("Could not serve the Secret Service: %s", error->message);
+}
+
+static void
+on_secrets_name_acquired (GDBusConnection *connection,
+                          const char      *name,
+                          gpointer         data)
+{
+  g_message ("Serving the Secret Service (%s)", name);
+}
+
+static void
+on_secrets_name_lost (GDBusConnection *connection,
+                      const char      *name,
+                      gpointer         data)
+{
+  /* Another keyring serves it; the agent goes on without (--replace takes it over). */
+  g_message ("%s is served by another program: not serving the Secret Service", name);
+}
 
 static void
 on_bus_acquired (GDBusConnection *connection,
@@ -90,7 +121,10 @@ main (int    argc,
   int password_fd = -1;
   gboolean replace = FALSE;
   int idle_timeout = -1;
+  gboolean secret_service = FALSE;
   GOptionEntry entries[] = {
+    { "secret-service", 0, 0, G_OPTION_ARG_NONE, &secret_service,
+      N_("Serve the freedesktop Secret Service (also the setting secret-service)"), NULL },
     { "vault", 0, 0, G_OPTION_ARG_FILENAME, &vault_path, N_("The vault (default: the default vault)"), "FILE" },
     { "password-fd", 0, 0, G_OPTION_ARG_INT, &password_fd, N_("Unlock at start with the password on this file descriptor"), "N" },
     { "replace", 0, 0, G_OPTION_ARG_NONE, &replace, N_("Replace a running agent"), NULL },
@@ -103,7 +137,7 @@ main (int    argc,
   g_autoptr(GDBusConnection) system_bus = NULL;
   struct rlimit no_core = { 0, 0 };
   State state = { 0 };
-  guint owner;
+  guint owner, secrets_owner = 0;
 
   /* The agent holds keys: no core dump, no ptrace by other processes of the user. */
   setrlimit (RLIMIT_CORE, &no_core);
@@ -173,6 +207,15 @@ main (int    argc,
                           G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
                           (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
                           on_bus_acquired, on_name_acquired, on_name_lost, &state, NULL);
+  if (secret_service || (settings && g_settings_get_boolean (settings, "secret-service")))
+    {
+      state.secret_service = ph_secret_service_new (state.agent);
+      secrets_owner = g_bus_own_name (G_BUS_TYPE_SESSION, PH_SECRET_SERVICE_NAME,
+                                      G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
+                                      (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                                      on_secrets_bus_acquired, on_secrets_name_acquired, on_secrets_name_lost,
+                                      &state, NULL);
+    }
   g_unix_signal_add (SIGTERM, on_quit_signal, &state);
   g_unix_signal_add (SIGINT, on_quit_signal, &state);
   g_unix_signal_add (SIGHUP, on_quit_signal, &state);
@@ -180,6 +223,9 @@ main (int    argc,
   g_main_loop_run (state.loop);
 
   g_bus_unown_name (owner);
+  if (secrets_owner)
+    g_bus_unown_name (secrets_owner);
+  g_clear_object (&state.secret_service);
   ph_agent_lock (state.agent);
   g_object_unref (state.agent);
   g_main_loop_unref (state.loop);

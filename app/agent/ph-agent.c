@@ -18,6 +18,7 @@
 
 #include "ph-agent.h"
 #include "ph-agent-dbus.h"
+#include "ph-agent-private.h"
 #include "ph-broker.h"
 #include "ph-entry.h"
 #include "ph-vault.h"
@@ -684,6 +685,46 @@ handle_verify_audit (PhDBusAgent1          *skeleton,
   ph_dbus_agent1_complete_verify_audit (skeleton, invocation, result.problem == PH_AUDIT_INTACT, result.message);
   ph_audit_verify_result_clear (&result);
   return TRUE;
+}
+
+PhVault *
+ph_agent_get_vault (PhAgent *self)
+{
+  return self->broker ? self->vault : NULL;
+}
+
+PhBroker *
+ph_agent_get_broker (PhAgent *self)
+{
+  return self->broker;
+}
+
+PhSubject *
+ph_agent_dup_caller (PhAgent               *self,
+                     GDBusMethodInvocation *invocation,
+                     GError               **error)
+{
+  return caller_subject (self, invocation, error);
+}
+
+void
+ph_agent_touch (PhAgent *self)
+{
+  touch (self);
+}
+
+void
+ph_agent_flush_audit (PhAgent *self)
+{
+  end (self);
+}
+
+/* Audit records written, the vault saved, clients told. */
+gboolean
+ph_agent_save (PhAgent  *self,
+               GError  **error)
+{
+  return save_and_announce (self, error);
 }
 
 gboolean
