@@ -24,18 +24,25 @@
 static GDBusConnection *
 agent_connection (void)
 {
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  gboolean running = FALSE;
-
-  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL || !(bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL)))
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
     return NULL;
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "NameHasOwner", g_variant_new ("(s)", AGENT_NAME), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply)
-    g_variant_get (reply, "(b)", &running);
-  return running ? g_steal_pointer (&bus) : NULL;
+  return g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+}
+
+/* No agent on the bus: the caller works on the vault file itself. */
+static gboolean
+no_agent (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+}
+
+static gboolean
+is_locked_error (const GError *error)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+  return remote && g_str_has_suffix (remote, ".Locked");
 }
 
 /* The agent's errors, as the CLI's exit statuses. */
@@ -70,7 +77,35 @@ agent_call (GDBusConnection  *bus,
             GError          **error)
 {
   return g_dbus_connection_call_sync (bus, AGENT_NAME, AGENT_PATH, AGENT_IFACE, method, parameters, NULL,
-                                      G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL, error);
+                                      G_DBUS_CALL_FLAGS_NO_AUTO_START, G_MAXINT, NULL, error);
+}
+
+static gboolean ensure_unlocked (PhCli *cli, GDBusConnection *bus, GError **error);
+
+/* A call, and if the agent says it is locked, an unlock and the call again: the common case
+ * (unlocked) costs one round trip. */
+static GVariant *
+agent_call_unlocked (PhCli            *cli,
+                     GDBusConnection  *bus,
+                     const char       *method,
+                     GVariant         *parameters,
+                     GError          **error)
+{
+  GError *local_error = NULL;
+  GVariant *reply;
+
+  g_variant_ref_sink (parameters);
+  reply = agent_call (bus, method, g_variant_ref (parameters), &local_error);
+  if (reply == NULL && is_locked_error (local_error))
+    {
+      g_clear_error (&local_error);
+      if (ensure_unlocked (cli, bus, &local_error))
+        reply = agent_call (bus, method, g_variant_ref (parameters), &local_error);
+    }
+  g_variant_unref (parameters);
+  if (local_error)
+    g_propagate_error (error, local_error);
+  return reply;
 }
 
 static gboolean
@@ -170,6 +205,9 @@ print_agent_entries (GVariant *entries,
     }
 }
 
+static int run_with_agent (PhCli *cli, GDBusConnection *bus, const char *command, int argc, char **argv,
+                           const char *field, gboolean json);
+
 /**
  * ph_cli_agent_run:
  *
@@ -184,8 +222,6 @@ ph_cli_agent_run (PhCli       *cli,
 {
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) entries = NULL;
   g_autofree char *field = NULL;
   gboolean json = FALSE;
   GOptionEntry get_entries[] = {
@@ -200,19 +236,39 @@ ph_cli_agent_run (PhCli       *cli,
 
   if (!(bus = agent_connection ()))
     return -1;
-  if (!ph_cli_parse_options (&argc, &argv, NULL, is_get ? get_entries : list_entries, &error))
-    return ph_cli_fail (g_steal_pointer (&error));
-  if (is_get ? argc != 2 : strcmp (command, "search") == 0 ? argc < 2 : argc != 1)
-    return ph_cli_usage (_("%s: wrong number of arguments (see --help)"), command);
-  if (!ensure_unlocked (cli, bus, &error))
-    return agent_fail (g_steal_pointer (&error));
+  /* Options are parsed on a copy: without an agent, the command itself parses them again. */
+  {
+    g_auto(GStrv) owned = g_strdupv (argv);
+    g_autofree char **args = g_memdup2 (owned, (g_strv_length (owned) + 1) * sizeof (char *));
+
+    if (!ph_cli_parse_options (&argc, &args, NULL, is_get ? get_entries : list_entries, &error))
+      return ph_cli_fail (g_steal_pointer (&error));
+    if (is_get ? argc != 2 : strcmp (command, "search") == 0 ? argc < 2 : argc != 1)
+      return ph_cli_usage (_("%s: wrong number of arguments (see --help)"), command);
+    return run_with_agent (cli, bus, command, argc, args, field, json);
+  }
+}
+
+static int
+run_with_agent (PhCli           *cli,
+                GDBusConnection *bus,
+                const char      *command,
+                int              argc,
+                char           **argv,
+                const char      *field,
+                gboolean         json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  gboolean is_get = strcmp (command, "get") == 0;
 
   if (!is_get)
     {
       g_autofree char *query = strcmp (command, "search") == 0 ? g_strjoinv (" ", argv + 1) : g_strdup ("");
 
-      if (!(reply = agent_call (bus, "List", g_variant_new ("(s)", query), &error)))
-        return agent_fail (g_steal_pointer (&error));
+      if (!(reply = agent_call_unlocked (cli, bus, "List", g_variant_new ("(s)", query), &error)))
+        return no_agent (error) ? -1 : agent_fail (g_steal_pointer (&error));
       entries = g_variant_get_child_value (reply, 0);
       print_agent_entries (entries, json);
       return *query && g_variant_n_children (entries) == 0 && !json ? PH_EXIT_NOT_FOUND : PH_EXIT_OK;
@@ -225,8 +281,8 @@ ph_cli_agent_run (PhCli       *cli,
       {
         g_autoptr(GVariant) entry = NULL;
 
-        if (!(reply = agent_call (bus, "List", g_variant_new ("(s)", ""), &error)))
-          return agent_fail (g_steal_pointer (&error));
+        if (!(reply = agent_call_unlocked (cli, bus, "List", g_variant_new ("(s)", ""), &error)))
+          return no_agent (error) ? -1 : agent_fail (g_steal_pointer (&error));
         entries = g_variant_get_child_value (reply, 0);
         if (!(entry = find_entry (entries, argv[1], &error)))
           return ph_cli_fail (g_steal_pointer (&error));
@@ -248,9 +304,9 @@ ph_cli_agent_run (PhCli       *cli,
         return PH_EXIT_OK;
       }
 
-    reply = agent_call (bus, "GetSecret", g_variant_new ("(sss)", argv[1], name, "reveal"), &error);
+    reply = agent_call_unlocked (cli, bus, "GetSecret", g_variant_new ("(sss)", argv[1], name, "reveal"), &error);
     if (reply == NULL)
-      return agent_fail (g_steal_pointer (&error));
+      return no_agent (error) ? -1 : agent_fail (g_steal_pointer (&error));
     {
       g_autoptr(GVariant) bytes = g_variant_get_child_value (reply, 0);
       g_autoptr(PhSecret) secret = NULL;

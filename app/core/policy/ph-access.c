@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "ph-access.h"
 #include "ph-policy-error.h"
@@ -56,15 +57,40 @@ ph_subject_new (PhSubjectKind  kind,
   return subject;
 }
 
+/* SHA-256 of an executable. Hashes are remembered by device, inode, size and modification time,
+ * so a program that calls often (perihelion-cli, every run a new process) is hashed once. */
 static char *
 hash_file (const char *path)
 {
-  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
+  static GMutex lock;
+  static GHashTable *known;   /* "dev:ino:size:mtime" -> hex */
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autofree char *key = NULL;
+  GStatBuf st;
+  char *hash;
 
-  if (mapped == NULL)
+  if (g_stat (path, &st) != 0)
     return NULL;
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (mapped),
+  key = g_strdup_printf ("%lu:%lu:%ld:%ld.%09ld", (gulong) st.st_dev, (gulong) st.st_ino, (long) st.st_size,
+                         (long) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec);
+  g_mutex_lock (&lock);
+  if (known == NULL)
+    known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  hash = g_strdup (g_hash_table_lookup (known, key));
+  g_mutex_unlock (&lock);
+  if (hash)
+    return hash;
+
+  if ((mapped = g_mapped_file_new (path, FALSE, NULL)) == NULL)
+    return NULL;
+  hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (mapped),
                                       g_mapped_file_get_length (mapped));
+  g_mutex_lock (&lock);
+  if (g_hash_table_size (known) > 1024)
+    g_hash_table_remove_all (known);
+  g_hash_table_insert (known, g_steal_pointer (&key), g_strdup (hash));
+  g_mutex_unlock (&lock);
+  return hash;
 }
 
 /* The Flatpak app id of a sandboxed process, from the /.flatpak-info its sandbox shows it. */
