@@ -499,6 +499,34 @@ test_cli_through_agent (Fixture      *f,
   g_assert_nonnull (strstr (log, "\"subject\":\"cli\",\"subject_detail\":\"cli perihelion-cli"));
 }
 
+static char *activation_dir;
+
+/* The bus starts the agent on the first call (D-Bus activation, as data/ installs it). */
+static void
+test_activation (void)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GVariant) pid = NULL;
+  guint32 agent_pid;
+
+  reply = g_dbus_connection_call_sync (bus, NAME, PATH, "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", IFACE, "VaultPath"), G_VARIANT_TYPE ("(v)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 20000, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  g_assert_true (g_str_has_prefix (g_variant_get_string (value, NULL), activation_dir));
+
+  pid = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                     "GetConnectionUnixProcessID", g_variant_new ("(s)", NAME),
+                                     G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (pid, "(u)", &agent_pid);
+  kill (agent_pid, SIGTERM);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -507,6 +535,21 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
   test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  {
+    g_autofree char *vault = NULL;
+    g_autofree char *service = NULL;
+    g_autofree char *contents = NULL;
+    g_autoptr(PhVault) v = NULL;
+
+    activation_dir = ph_test_make_dir ();
+    vault = g_build_filename (activation_dir, "activated.phvault", NULL);
+    v = ph_test_new_vault (vault, "master", NULL);
+    service = g_build_filename (activation_dir, "org.perihelion.Agent.service", NULL);
+    contents = g_strdup_printf ("[D-BUS Service]\nName=org.perihelion.Agent\nExec=%s --vault %s\n",
+                                g_getenv ("PH_AGENT_PATH"), vault);
+    g_file_set_contents (service, contents, -1, NULL);
+    g_test_dbus_add_service_dir (test_bus, activation_dir);
+  }
   g_test_dbus_up (test_bus);
 
 #define ADD(name, func, idle) g_test_add ("/agent/" name, Fixture, idle, fixture_set_up, func, fixture_tear_down)
@@ -518,9 +561,12 @@ main (int    argc,
   ADD ("session-lock", test_session_lock, NULL);
   ADD ("crashed-client", test_crashed_client, NULL);
   ADD ("cli-through-agent", test_cli_through_agent, NULL);
+  g_test_add_func ("/agent/activation", test_activation);
 
   status = g_test_run ();
   g_test_dbus_down (test_bus);
+  ph_test_remove_dir (activation_dir);
+  g_free (activation_dir);
   g_object_unref (test_bus);
   return status;
 }
