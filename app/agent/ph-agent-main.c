@@ -14,12 +14,14 @@
 
 #include "ph-agent.h"
 #include "ph-secret-service.h"
+#include "ph-tray.h"
 #include "ph-crypto.h"
 #include "ph-vault.h"
 
 typedef struct
 {
   PhAgent *agent;
+  PhTray *tray;
   PhSecretService *secret_service;
   GMainLoop *loop;
   int status;
@@ -67,7 +69,10 @@ on_bus_acquired (GDBusConnection *connection,
       g_printerr ("perihelion-agent: %s\n", error->message);
       state->status = 1;
       g_main_loop_quit (state->loop);
+      return;
     }
+  if (state->tray && !ph_tray_start (state->tray, connection, &error))
+    g_warning ("No tray icon: %s", error->message);
 }
 
 static void
@@ -122,7 +127,9 @@ main (int    argc,
   gboolean replace = FALSE;
   int idle_timeout = -1;
   gboolean secret_service = FALSE;
+  gboolean no_tray = FALSE;
   GOptionEntry entries[] = {
+    { "no-tray", 0, 0, G_OPTION_ARG_NONE, &no_tray, N_("Show no tray icon"), NULL },
     { "secret-service", 0, 0, G_OPTION_ARG_NONE, &secret_service,
       N_("Serve the freedesktop Secret Service (also the setting secret-service)"), NULL },
     { "vault", 0, 0, G_OPTION_ARG_FILENAME, &vault_path, N_("The vault (default: the default vault)"), "FILE" },
@@ -203,6 +210,8 @@ main (int    argc,
         ph_agent_watch_session (state.agent, session_bus);
     }
 
+  if (!no_tray)
+    state.tray = ph_tray_new (state.agent);
   owner = g_bus_own_name (G_BUS_TYPE_SESSION, PH_AGENT_DBUS_NAME,
                           G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
                           (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
@@ -226,6 +235,7 @@ main (int    argc,
   if (secrets_owner)
     g_bus_unown_name (secrets_owner);
   g_clear_object (&state.secret_service);
+  g_clear_object (&state.tray);
   ph_agent_lock (state.agent);
   g_object_unref (state.agent);
   g_main_loop_unref (state.loop);

@@ -50,6 +50,15 @@ struct _PhAgent
 
 G_DEFINE_FINAL_TYPE (PhAgent, ph_agent, G_TYPE_OBJECT)
 
+enum
+{
+  PROP_0,
+  PROP_LOCKED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 typedef struct
 {
   GDBusConnection *connection;
@@ -98,12 +107,36 @@ ph_agent_finalize (GObject *object)
 }
 
 static void
+ph_agent_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  PhAgent *self = PH_AGENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_LOCKED:
+      g_value_set_boolean (value, ph_agent_get_locked (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 ph_agent_class_init (PhAgentClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = ph_agent_dispose;
   object_class->finalize = ph_agent_finalize;
+  object_class->get_property = ph_agent_get_property;
+
+  /* Whether the vault is locked; the tray and D-Bus clients follow it. */
+  properties[PROP_LOCKED] = g_param_spec_boolean ("locked", NULL, NULL, TRUE,
+                                                  G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -146,6 +179,7 @@ update_locked (PhAgent *self)
 {
   if (self->skeleton)
     ph_dbus_agent1_set_locked (self->skeleton, ph_agent_get_locked (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCKED]);
 }
 
 /* Saves the audit chain's head into the vault when it moved, so a cut log is caught later. */
