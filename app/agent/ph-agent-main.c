@@ -15,6 +15,9 @@
 #include "ph-agent.h"
 #include "ph-secret-service.h"
 #include "ph-tray.h"
+#include "ph-gtk-prompter.h"
+
+#include <adwaita.h>
 #include "ph-crypto.h"
 #include "ph-vault.h"
 
@@ -169,6 +172,14 @@ main (int    argc,
     vault_path = ph_vault_dup_default_path ();
 
   state.agent = ph_agent_new (vault_path);
+  /* With a display, obligations and unlocks are asked in windows; without, they deny. */
+  if (g_getenv ("PERIHELION_AGENT_NO_WINDOWS") == NULL && gtk_init_check ())
+    {
+      g_autoptr(PhPrompter) prompter = ph_gtk_prompter_new ();
+
+      adw_init ();
+      ph_agent_set_prompter (state.agent, prompter, ph_gtk_prompter_unlock, NULL);
+    }
   state.loop = g_main_loop_new (NULL, FALSE);
   {
     g_autofree char *cli = g_build_filename (BINDIR, "perihelion-cli", NULL);

@@ -46,6 +46,10 @@ struct _PhAgent
   GHashTable *callers;         /* unique bus name -> PhSubject: names are never reused */
   guint name_watch;            /* NameOwnerChanged, to forget callers that left */
   guint flush_source;          /* pending batched audit write */
+
+  PhPrompter *prompter;        /* windows, when there is a display */
+  gboolean (*unlock_ui) (PhAgent *agent, const char *reason, gpointer data);
+  gpointer unlock_ui_data;
 };
 
 G_DEFINE_FINAL_TYPE (PhAgent, ph_agent, G_TYPE_OBJECT)
@@ -90,6 +94,7 @@ ph_agent_dispose (GObject *object)
   g_clear_pointer (&self->subscriptions, g_ptr_array_unref);
   g_clear_handle_id (&self->idle_source, g_source_remove);
   g_clear_object (&self->vault);
+  g_clear_object (&self->prompter);
 
   G_OBJECT_CLASS (ph_agent_parent_class)->dispose (object);
 }
@@ -249,6 +254,59 @@ ph_agent_set_idle_timeout (PhAgent *self,
   touch (self);
 }
 
+/* Refuses an unlock attempt while the wait after a wrong password runs. */
+gboolean
+ph_agent_check_unlock_allowed (PhAgent  *self,
+                               GError  **error)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (now < self->retry_at)
+    {
+      int wait = (int) ((self->retry_at - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   g_dngettext (GETTEXT_PACKAGE, "Too many wrong passwords: try again in %d second",
+                                "Too many wrong passwords: try again in %d seconds", wait), wait);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A wrong password: the next attempt waits 1, 2, 4 ... up to 30 seconds. Returns the wait. */
+guint
+ph_agent_note_wrong_password (PhAgent *self)
+{
+  guint wait;
+
+  self->failed_unlocks++;
+  wait = MIN (1u << MIN (self->failed_unlocks - 1, 5u), MAX_UNLOCK_DELAY);
+  self->retry_at = g_get_monotonic_time () + (gint64) wait * G_USEC_PER_SEC;
+  return wait;
+}
+
+/* Takes over a vault unlocked elsewhere (the unlock window derives the key in a thread). */
+gboolean
+ph_agent_adopt_vault (PhAgent  *self,
+                      PhVault  *vault,
+                      GError  **error)
+{
+  if (!(self->broker = ph_broker_new_for_vault (vault, self->prompter, error)))
+    return FALSE;
+  /* The password was just entered: that is a re-authentication too. */
+  ph_broker_set_session (self->broker, g_get_real_time (), g_get_real_time ());
+  ph_broker_set_present (self->broker, self->prompter != NULL);
+  for (guint i = 0; i < self->failed_unlocks; i++)
+    ph_broker_note_failed_unlock (self->broker);
+  self->failed_unlocks = 0;
+  self->retry_at = 0;
+  self->vault = g_object_ref (vault);
+  g_message ("Unlocked");
+  update_locked (self);
+  touch (self);
+  return TRUE;
+}
+
 /**
  * ph_agent_unlock:
  *
@@ -261,44 +319,39 @@ ph_agent_unlock (PhAgent        *self,
                  GError        **error)
 {
   g_autoptr(PhVault) vault = NULL;
-  gint64 now = g_get_monotonic_time ();
 
   if (self->broker)
     return TRUE;
-  if (now < self->retry_at)
-    {
-      int wait = (int) ((self->retry_at - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
-
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                   g_dngettext (GETTEXT_PACKAGE, "Too many wrong passwords: try again in %d second",
-                                "Too many wrong passwords: try again in %d seconds", wait), wait);
-      return FALSE;
-    }
+  if (!ph_agent_check_unlock_allowed (self, error))
+    return FALSE;
   if (!(vault = ph_vault_load (self->vault_path, error)))
     return FALSE;
   if (!ph_vault_unlock_with_password (vault, password, error))
     {
       if (g_error_matches (*error, PH_VAULT_ERROR, PH_VAULT_ERROR_WRONG_PASSWORD))
-        {
-          self->failed_unlocks++;
-          self->retry_at = g_get_monotonic_time () +
-                           (gint64) MIN (1u << MIN (self->failed_unlocks - 1, 5u), MAX_UNLOCK_DELAY) * G_USEC_PER_SEC;
-        }
+        ph_agent_note_wrong_password (self);
       return FALSE;
     }
-  if (!(self->broker = ph_broker_new_for_vault (vault, NULL, error)))
-    return FALSE;
-  /* The password was just entered: that is a re-authentication too. */
-  ph_broker_set_session (self->broker, g_get_real_time (), g_get_real_time ());
-  for (guint i = 0; i < self->failed_unlocks; i++)
-    ph_broker_note_failed_unlock (self->broker);
-  self->failed_unlocks = 0;
-  self->retry_at = 0;
-  self->vault = g_steal_pointer (&vault);
-  g_message ("Unlocked");
-  update_locked (self);
-  touch (self);
-  return TRUE;
+  return ph_agent_adopt_vault (self, vault, error);
+}
+
+const char *
+ph_agent_get_vault_path (PhAgent *self)
+{
+  return self->vault_path;
+}
+
+/* With a display: obligations are asked in windows, and a locked vault opens an unlock window
+ * for the client that needs it. */
+void
+ph_agent_set_prompter (PhAgent    *self,
+                       PhPrompter *prompter,
+                       gboolean  (*unlock_ui) (PhAgent *agent, const char *reason, gpointer data),
+                       gpointer    data)
+{
+  g_set_object (&self->prompter, prompter);
+  self->unlock_ui = unlock_ui;
+  self->unlock_ui_data = data;
 }
 
 /* D-Bus */
@@ -428,6 +481,13 @@ begin (PhAgent               *self,
     {
       return_error (invocation, error);
       return NULL;
+    }
+  if (self->broker == NULL && self->unlock_ui)
+    {
+      g_autofree char *who = ph_subject_dup_id (subject);
+      g_autofree char *reason = g_strdup_printf (_("%s needs the vault"), who);
+
+      self->unlock_ui (self, reason, self->unlock_ui_data);
     }
   if (self->broker == NULL)
     {

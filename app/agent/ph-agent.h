@@ -4,7 +4,9 @@
 
 #include <gio/gio.h>
 
+#include "ph-prompter.h"
 #include "ph-secret.h"
+#include "ph-vault.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +25,17 @@ void      ph_agent_unexport          (PhAgent          *self);
 gboolean  ph_agent_unlock            (PhAgent          *self,
                                       const PhSecret   *password,
                                       GError          **error);
+gboolean  ph_agent_check_unlock_allowed (PhAgent       *self,
+                                      GError          **error);
+guint     ph_agent_note_wrong_password (PhAgent        *self);
+gboolean  ph_agent_adopt_vault       (PhAgent          *self,
+                                      PhVault          *vault,
+                                      GError          **error);
+const char *ph_agent_get_vault_path  (PhAgent          *self);
+void      ph_agent_set_prompter      (PhAgent          *self,
+                                      PhPrompter       *prompter,
+                                      gboolean        (*unlock_ui) (PhAgent *agent, const char *reason, gpointer data),
+                                      gpointer          data);
 void      ph_agent_lock              (PhAgent          *self);
 gboolean  ph_agent_get_locked        (PhAgent          *self);
 void      ph_agent_set_idle_timeout  (PhAgent          *self,
