@@ -335,6 +335,22 @@ ph_agent_unlock (PhAgent        *self,
   return ph_agent_adopt_vault (self, vault, error);
 }
 
+/* Opens the unlock window (when there is a display). Returns whether the vault is unlocked. */
+gboolean
+ph_agent_request_unlock (PhAgent    *self,
+                         const char *reason)
+{
+  if (self->broker == NULL && self->unlock_ui)
+    self->unlock_ui (self, reason, self->unlock_ui_data);
+  return self->broker != NULL;
+}
+
+gboolean
+ph_agent_can_prompt (PhAgent *self)
+{
+  return self->unlock_ui != NULL;
+}
+
 const char *
 ph_agent_get_vault_path (PhAgent *self)
 {
@@ -699,6 +715,154 @@ save_and_announce (PhAgent  *self,
   return TRUE;
 }
 
+/* Applies the attributes a client sends (title, username, urls, folder, tags, notes,
+ * sensitivity) to @entry. */
+static void
+apply_attributes (PhEntry  *entry,
+                  GVariant *attributes)
+{
+  g_autofree const char **urls = NULL;
+  g_autofree const char **tags = NULL;
+  const char *text;
+  PhSensitivity sensitivity;
+
+  if (g_variant_lookup (attributes, "title", "&s", &text) && *text && g_utf8_validate (text, -1, NULL))
+    ph_entry_set_title (entry, text);
+  if (g_variant_lookup (attributes, "username", "&s", &text))
+    ph_entry_set_username (entry, text);
+  if (g_variant_lookup (attributes, "folder", "&s", &text))
+    ph_entry_set_folder (entry, text);
+  if (g_variant_lookup (attributes, "notes", "&s", &text))
+    ph_entry_set_notes (entry, text);
+  if (g_variant_lookup (attributes, "urls", "^a&s", &urls))
+    ph_entry_set_urls (entry, urls);
+  if (g_variant_lookup (attributes, "tags", "^a&s", &tags))
+    ph_entry_set_tags (entry, tags);
+  if (g_variant_lookup (attributes, "sensitivity", "&s", &text) && ph_sensitivity_from_string (text, &sensitivity))
+    ph_entry_set_sensitivity (entry, sensitivity);
+}
+
+static gboolean
+handle_edit_entry (PhDBusAgent1          *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   const char            *entry_name,
+                   GVariant              *attributes,
+                   GVariant              *password_bytes,
+                   PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSecret) password = NULL;
+  PhEntry *entry;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
+      !ph_broker_authorize (self->broker, subject, PH_ACTION_WRITE, entry, NULL, &error))
+    {
+      end (self);
+      return_error (invocation, error);
+      return TRUE;
+    }
+  apply_attributes (entry, attributes);
+  password = secret_from_variant (password_bytes);
+  if ((ph_secret_get_length (password) > 0 &&
+       !ph_vault_set_secret (self->vault, entry, PH_FIELD_PASSWORD, password, &error)))
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_vault_entry_changed (self->vault, entry);
+  if (!save_and_announce (self, &error))
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_dbus_agent1_complete_edit_entry (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_set_policy (PhDBusAgent1          *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   const char            *model,
+                   const char            *policy,
+                   PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_broker_set_policy (self->broker, subject, model, policy, &error) ||
+      !ph_broker_finish (self->broker, &error) || !ph_vault_save (self->vault, &error))
+    {
+      end (self);
+      return_error (invocation, error);
+      return TRUE;
+    }
+  ph_dbus_agent1_complete_set_policy (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_get_audit_records (PhDBusAgent1          *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          gint64                 start,
+                          guint                  limit,
+                          PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *vault_key = NULL;
+  const char *data, *end;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_READ_METADATA, NULL, "audit", &error) ||
+      !ph_broker_finish (self->broker, &error))
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  {
+    g_autofree char *vault_id = ph_vault_dup_id (self->vault);
+
+    vault_key = g_strdup_printf ("\"vault\":\"%s\"", vault_id);
+  }
+  mapped = g_mapped_file_new (ph_audit_log_get_path (ph_broker_get_audit_log (self->broker)), FALSE, NULL);
+  data = mapped ? g_mapped_file_get_contents (mapped) : NULL;
+  end = data ? data + g_mapped_file_get_length (mapped) : NULL;
+  for (const char *p = data; p && p < end;)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      gsize len = (nl ? nl : end) - p;
+
+      if (len > 0 && g_strstr_len (p, MIN (len, 120), vault_key))
+        {
+          const char *t = g_strstr_len (p, len, "\"time\":\"");
+          g_autoptr(GDateTime) dt = NULL;
+
+          if (start > 0 && t)
+            {
+              g_autofree char *stamp = g_strndup (t + 8, 27);
+
+              dt = g_date_time_new_from_iso8601 (stamp, NULL);
+            }
+          if (start <= 0 || (dt && g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt) >= start))
+            g_ptr_array_add (lines, g_strndup (p, len));
+        }
+      p = nl ? nl + 1 : end;
+    }
+  if (limit > 0 && lines->len > limit)
+    g_ptr_array_remove_range (lines, 0, lines->len - limit);
+  g_ptr_array_add (lines, NULL);
+  ph_dbus_agent1_complete_get_audit_records (skeleton, invocation, (const char * const *) lines->pdata);
+  return TRUE;
+}
+
 static gboolean
 handle_add_entry (PhDBusAgent1          *skeleton,
                   GDBusMethodInvocation *invocation,
@@ -900,6 +1064,9 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-get-secret", G_CALLBACK (handle_get_secret), self);
   g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);
   g_signal_connect (self->skeleton, "handle-delete-entry", G_CALLBACK (handle_delete_entry), self);
+  g_signal_connect (self->skeleton, "handle-edit-entry", G_CALLBACK (handle_edit_entry), self);
+  g_signal_connect (self->skeleton, "handle-set-policy", G_CALLBACK (handle_set_policy), self);
+  g_signal_connect (self->skeleton, "handle-get-audit-records", G_CALLBACK (handle_get_audit_records), self);
   g_signal_connect (self->skeleton, "handle-get-policy", G_CALLBACK (handle_get_policy), self);
   g_signal_connect (self->skeleton, "handle-verify-audit", G_CALLBACK (handle_verify_audit), self);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,

@@ -32,6 +32,9 @@ gboolean  ph_agent_adopt_vault       (PhAgent          *self,
                                       PhVault          *vault,
                                       GError          **error);
 const char *ph_agent_get_vault_path  (PhAgent          *self);
+gboolean  ph_agent_request_unlock    (PhAgent          *self,
+                                      const char       *reason);
+gboolean  ph_agent_can_prompt        (PhAgent          *self);
 void      ph_agent_set_prompter      (PhAgent          *self,
                                       PhPrompter       *prompter,
                                       gboolean        (*unlock_ui) (PhAgent *agent, const char *reason, gpointer data),

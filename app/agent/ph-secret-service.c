@@ -1098,11 +1098,22 @@ on_method_call (GDBusConnection       *connection,
         break;
       }
     case PATH_PROMPT:
-      /* Prompt or Dismiss: nothing to ask with yet, so the prompt completes dismissed. */
-      g_dbus_method_invocation_return_value (invocation, NULL);
-      g_dbus_connection_emit_signal (connection, sender, object_path, "org.freedesktop.Secret.Prompt", "Completed",
-                                     g_variant_new ("(bv)", TRUE, g_variant_new_string ("")), NULL);
-      break;
+      {
+        /* An unlock prompt: Prompt shows the agent's unlock window (when there is a display);
+         * Dismiss, a cancelled window or no display complete it dismissed. */
+        gboolean unlocked = FALSE;
+
+        g_dbus_method_invocation_return_value (invocation, NULL);
+        if (g_str_equal (method, "Prompt"))
+          unlocked = ph_agent_request_unlock (self->agent, _("An application needs its passwords"));
+        g_dbus_connection_emit_signal (connection, sender, object_path, "org.freedesktop.Secret.Prompt", "Completed",
+                                       g_variant_new ("(bv)", !unlocked,
+                                                      unlocked ? g_variant_new_objv ((const char *[]) {
+                                                                   COLLECTION_PREFIX DEFAULT_COLLECTION, NULL }, -1)
+                                                               : g_variant_new_string ("")),
+                                       NULL);
+        break;
+      }
     case PATH_NONE:
     default:
       return_no_object (invocation);

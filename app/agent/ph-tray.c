@@ -60,6 +60,7 @@ struct _PhTray
   guint watch_id;
   DbusmenuServer *menu;
   DbusmenuMenuitem *state_item;
+  DbusmenuMenuitem *unlock_item;
   DbusmenuMenuitem *lock_item;
 };
 
@@ -79,6 +80,7 @@ ph_tray_dispose (GObject *object)
   g_clear_object (&self->menu);
   g_clear_object (&self->state_item);
   g_clear_object (&self->lock_item);
+  g_clear_object (&self->unlock_item);
   g_clear_object (&self->connection);
   g_clear_object (&self->agent);
   g_clear_pointer (&self->info, g_dbus_node_info_unref);
@@ -189,6 +191,9 @@ on_locked_changed (PhTray *self)
 
   dbusmenu_menuitem_property_set (self->state_item, DBUSMENU_MENUITEM_PROP_LABEL, state_text (self));
   dbusmenu_menuitem_property_set_bool (self->lock_item, DBUSMENU_MENUITEM_PROP_ENABLED, !locked);
+  dbusmenu_menuitem_property_set_bool (self->unlock_item, DBUSMENU_MENUITEM_PROP_VISIBLE,
+                                       ph_agent_can_prompt (self->agent));
+  dbusmenu_menuitem_property_set_bool (self->unlock_item, DBUSMENU_MENUITEM_PROP_ENABLED, locked);
   g_dbus_connection_emit_signal (self->connection, NULL, ITEM_PATH, ITEM_IFACE, "NewIcon", NULL, NULL);
   g_dbus_connection_emit_signal (self->connection, NULL, ITEM_PATH, ITEM_IFACE, "NewToolTip", NULL, NULL);
 }
@@ -199,6 +204,25 @@ on_lock_activated (DbusmenuMenuitem *item,
                    PhTray           *self)
 {
   ph_agent_lock (self->agent);
+}
+
+static gboolean
+unlock_later (gpointer data)
+{
+  PhTray *self = data;
+
+  ph_agent_request_unlock (self->agent, _("Unlock the vault"));
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_unlock_activated (DbusmenuMenuitem *item,
+                     guint             timestamp,
+                     PhTray           *self)
+{
+  /* Not from inside the menu's D-Bus call: the window waits for its answer. */
+  g_idle_add (unlock_later, g_object_ref (self));
 }
 
 static void
@@ -270,6 +294,7 @@ ph_tray_start (PhTray           *self,
 
   self->menu = dbusmenu_server_new (MENU_PATH);
   self->state_item = add_item (root, state_text (self), NULL, self);
+  self->unlock_item = add_item (root, _("Unlock…"), G_CALLBACK (on_unlock_activated), self);
   self->lock_item = add_item (root, _("Lock now"), G_CALLBACK (on_lock_activated), self);
   open = add_item (root, _("Open Perihelion"), G_CALLBACK (on_open_activated), self);
   quit = add_item (root, _("Quit"), G_CALLBACK (on_quit_activated), self);

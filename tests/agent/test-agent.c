@@ -355,8 +355,62 @@ test_changes_and_restart (Fixture      *f,
   entries = g_variant_get_child_value (list, 0);
   g_assert_cmpuint (g_variant_n_children (entries), ==, 1);
 
-  deleted = call (f, "DeleteEntry", g_variant_new ("(s)", "Added over D-Bus"), &error);
+  /* Edited: a new title and password. */
+  {
+    g_autoptr(GVariant) edited = NULL;
+    g_autoptr(GVariant) secret = NULL;
+    g_autoptr(GVariant) bytes = NULL;
+    GVariantBuilder edits;
+    gsize len;
+    int ttl;
+
+    g_variant_builder_init (&edits, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add (&edits, "{sv}", "title", g_variant_new_string ("Edited over D-Bus"));
+    edited = call (f, "EditEntry", g_variant_new ("(s@a{sv}@ay)", "Added over D-Bus", g_variant_builder_end (&edits),
+                                                  password_variant ("edited-secret")), &error);
+    g_assert_no_error (error);
+    secret = call (f, "GetSecret", g_variant_new ("(sss)", "Edited over D-Bus", "password", "use"), &error);
+    g_assert_no_error (error);
+    g_variant_get (secret, "(@ayi)", &bytes, &ttl);
+    g_assert_cmpmem (g_variant_get_fixed_array (bytes, &len, 1), len, "edited-secret", 13);
+  }
+
+  deleted = call (f, "DeleteEntry", g_variant_new ("(s)", "Edited over D-Bus"), &error);
   g_assert_no_error (error);
+
+  /* The policy: read, a self-locking one refused, a changed one applied; the audit records. */
+  {
+    g_autoptr(GVariant) got = call (f, "GetPolicy", NULL, &error);
+    g_autoptr(GVariant) refused = NULL;
+    g_autoptr(GVariant) applied = NULL;
+    g_autoptr(GVariant) records = NULL;
+    g_autofree char *locked = NULL;
+    g_autofree char *changed = NULL;
+    const char *model, *policy;
+
+    g_assert_no_error (error);
+    g_variant_get (got, "(&s&s)", &model, &policy);
+    g_assert_nonnull (strstr (policy, "g, cli, owner"));
+    locked = g_strdup (policy);
+    memcpy (strstr (locked, "admin-policy, true, allow"), "admin-policy, true, deny ", 25);
+    refused = call (f, "SetPolicy", g_variant_new ("(ss)", model, locked), &error);
+    assert_dbus_error (error, "org.perihelion.Agent1.Error.Denied");
+    g_clear_error (&error);
+    changed = g_strconcat ("p, agent:robot, *, list, true, deny, \n", policy, NULL);
+    applied = call (f, "SetPolicy", g_variant_new ("(ss)", model, changed), &error);
+    g_assert_no_error (error);
+
+    records = call (f, "GetAuditRecords", g_variant_new ("(xu)", (gint64) 0, 3), &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr(GVariant) lines = g_variant_get_child_value (records, 0);
+      g_autoptr(GVariant) last = NULL;
+
+      g_assert_cmpuint (g_variant_n_children (lines), ==, 3);
+      last = g_variant_get_child_value (lines, 2);
+      g_assert_nonnull (strstr (g_variant_get_string (last, NULL), "\"action\":\"read-metadata\""));
+    }
+  }
   verify = call (f, "VerifyAudit", NULL, &error);
   g_assert_no_error (error);
   g_variant_get (verify, "(b&s)", &intact, &message);
