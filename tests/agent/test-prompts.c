@@ -199,17 +199,16 @@ drive_unlock (gpointer data)
   return script->step < 2 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+static char *dir;
+
 static void
 test_unlock_window (void)
 {
-  g_autofree char *dir = ph_test_make_dir ();
   g_autofree char *vault_path = g_build_filename (dir, "v.phvault", NULL);
-  g_autofree char *log = g_build_filename (dir, "audit.log", NULL);
   g_autoptr(PhAgent) agent = NULL;
   UnlockScript script = { 0 };
   gboolean unlocked;
 
-  g_setenv ("PERIHELION_AUDIT_LOG", log, TRUE);
   {
     g_autoptr(PhVault) vault = ph_test_new_vault (vault_path, "master", NULL);
 
@@ -226,18 +225,28 @@ test_unlock_window (void)
   ph_agent_lock (agent);
   g_assert_true (ph_agent_get_locked (agent));
   g_clear_object (&agent);
-  ph_test_remove_dir (dir);
 }
 
 int
 main (int    argc,
       char **argv)
 {
+  g_autofree char *log = NULL;
+  int status;
+
+  /* The environment is set before GTK starts threads: setenv() is not thread-safe. */
+  dir = ph_test_make_dir ();
+  log = g_build_filename (dir, "audit.log", NULL);
+  g_setenv ("PERIHELION_AUDIT_LOG", log, TRUE);
+
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
   g_test_add_func ("/prompts/approval", test_approval);
   g_test_add_func ("/prompts/password", test_password);
   g_test_add_func ("/prompts/unlock-window", test_unlock_window);
-  return g_test_run ();
+  status = g_test_run ();
+  ph_test_remove_dir (dir);
+  g_free (dir);
+  return status;
 }
