@@ -453,6 +453,25 @@ test_session_lock (Fixture      *f,
   g_dbus_connection_emit_signal (f->bus, NULL, "/org/freedesktop/login1", "org.freedesktop.login1.Manager",
                                  "PrepareForSleep", g_variant_new ("(b)", TRUE), &error);
   g_assert_true (wait_until (is_locked, f, 5000));
+
+  /* The screensaver turning on (a stand-in org.freedesktop.ScreenSaver); turning off does not. */
+  {
+    g_autoptr(GVariant) owned = g_dbus_connection_call_sync (f->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                             "org.freedesktop.DBus", "RequestName",
+                                                             g_variant_new ("(su)", "org.freedesktop.ScreenSaver", 0),
+                                                             G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                                             &error);
+
+    g_assert_no_error (error);
+  }
+  unlock (f, "master");
+  g_dbus_connection_emit_signal (f->bus, NULL, "/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver",
+                                 "ActiveChanged", g_variant_new ("(b)", FALSE), &error);
+  g_usleep (200 * 1000);
+  g_assert_false (get_locked (f));
+  g_dbus_connection_emit_signal (f->bus, NULL, "/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver",
+                                 "ActiveChanged", g_variant_new ("(b)", TRUE), &error);
+  g_assert_true (wait_until (is_locked, f, 5000));
 }
 
 /* A client that dies mid-call does not disturb the agent. */
