@@ -537,6 +537,17 @@ end (PhAgent *self)
     self->flush_source = g_timeout_add (50, flush_now, self);
 }
 
+/* A call that failed: its audit records queued, the error returned. For handlers. */
+static gboolean
+fail (PhAgent               *self,
+      GDBusMethodInvocation *invocation,
+      const GError          *error)
+{
+  end (self);
+  return_error (invocation, error);
+  return TRUE;
+}
+
 static PhSecret *
 secret_from_variant (GVariant *bytes)
 {
@@ -557,10 +568,7 @@ handle_unlock (PhDBusAgent1          *skeleton,
   g_autoptr(PhSecret) password = NULL;
 
   if (subject == NULL)
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   password = secret_from_variant (password_bytes);
   if (!ph_agent_unlock (self, password, &error))
     return_error (invocation, error);
@@ -578,10 +586,7 @@ handle_lock (PhDBusAgent1          *skeleton,
   g_autoptr(PhSubject) subject = caller_subject (self, invocation, &error);
 
   if (subject == NULL)
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_agent_lock (self);
   ph_dbus_agent1_complete_lock (skeleton, invocation);
   return TRUE;
@@ -627,11 +632,7 @@ handle_list (PhDBusAgent1          *skeleton,
   if (subject == NULL)
     return TRUE;
   if (!ph_broker_authorize (self->broker, subject, PH_ACTION_LIST, NULL, "vault", &error))
-    {
-      end (self);
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   g_variant_builder_init (&entries, G_VARIANT_TYPE ("aa{sv}"));
   if (*query)
     {
@@ -689,11 +690,7 @@ handle_get_secret (PhDBusAgent1          *skeleton,
     }
   if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
       !(secret = ph_broker_open (self->broker, subject, action, entry, field, &error)))
-    {
-      end (self);
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   end (self);
   /* The reply borrows the guarded buffer, which is wiped when the message is done with it. */
   ph_dbus_agent1_complete_get_secret (skeleton, invocation,
@@ -759,25 +756,15 @@ handle_edit_entry (PhDBusAgent1          *skeleton,
     return TRUE;
   if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
       !ph_broker_authorize (self->broker, subject, PH_ACTION_WRITE, entry, NULL, &error))
-    {
-      end (self);
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   apply_attributes (entry, attributes);
   password = secret_from_variant (password_bytes);
   if ((ph_secret_get_length (password) > 0 &&
        !ph_vault_set_secret (self->vault, entry, PH_FIELD_PASSWORD, password, &error)))
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_vault_entry_changed (self->vault, entry);
   if (!save_and_announce (self, &error))
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_dbus_agent1_complete_edit_entry (skeleton, invocation);
   return TRUE;
 }
@@ -796,11 +783,7 @@ handle_set_policy (PhDBusAgent1          *skeleton,
     return TRUE;
   if (!ph_broker_set_policy (self->broker, subject, model, policy, &error) ||
       !ph_broker_finish (self->broker, &error) || !ph_vault_save (self->vault, &error))
-    {
-      end (self);
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_dbus_agent1_complete_set_policy (skeleton, invocation);
   return TRUE;
 }
@@ -823,10 +806,7 @@ handle_get_audit_records (PhDBusAgent1          *skeleton,
     return TRUE;
   if (!ph_broker_authorize (self->broker, subject, PH_ACTION_READ_METADATA, NULL, "audit", &error) ||
       !ph_broker_finish (self->broker, &error))
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   {
     g_autofree char *vault_id = ph_vault_dup_id (self->vault);
 
@@ -874,10 +854,7 @@ handle_add_entry (PhDBusAgent1          *skeleton,
   g_autoptr(GError) error = NULL;
   g_autoptr(PhEntry) entry = NULL;
   g_autoptr(PhSecret) password = NULL;
-  g_autofree const char **urls = NULL;
-  g_autofree const char **tags = NULL;
-  const char *title, *text;
-  PhSensitivity sensitivity;
+  const char *title;
 
   if (subject == NULL)
     return TRUE;
@@ -889,33 +866,15 @@ handle_add_entry (PhDBusAgent1          *skeleton,
       return TRUE;
     }
   if (!ph_broker_authorize (self->broker, subject, PH_ACTION_WRITE, NULL, "vault", &error))
-    {
-      end (self);
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   entry = ph_entry_new (title);
-  if (g_variant_lookup (attributes, "username", "&s", &text))
-    ph_entry_set_username (entry, text);
-  if (g_variant_lookup (attributes, "folder", "&s", &text))
-    ph_entry_set_folder (entry, text);
-  if (g_variant_lookup (attributes, "notes", "&s", &text))
-    ph_entry_set_notes (entry, text);
-  if (g_variant_lookup (attributes, "urls", "^a&s", &urls))
-    ph_entry_set_urls (entry, urls);
-  if (g_variant_lookup (attributes, "tags", "^a&s", &tags))
-    ph_entry_set_tags (entry, tags);
-  if (g_variant_lookup (attributes, "sensitivity", "&s", &text) && ph_sensitivity_from_string (text, &sensitivity))
-    ph_entry_set_sensitivity (entry, sensitivity);
+  apply_attributes (entry, attributes);
   password = secret_from_variant (password_bytes);
   if (!ph_vault_add (self->vault, entry, &error) ||
       (ph_secret_get_length (password) > 0 &&
        !ph_vault_set_secret (self->vault, entry, PH_FIELD_PASSWORD, password, &error)) ||
       !save_and_announce (self, &error))
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_dbus_agent1_complete_add_entry (skeleton, invocation, ph_entry_get_id (entry));
   return TRUE;
 }
@@ -934,17 +893,10 @@ handle_delete_entry (PhDBusAgent1          *skeleton,
     return TRUE;
   if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
       !ph_broker_authorize (self->broker, subject, PH_ACTION_DELETE, entry, NULL, &error))
-    {
-      end (self);
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_vault_remove (self->vault, entry);
   if (!save_and_announce (self, &error))
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_dbus_agent1_complete_delete_entry (skeleton, invocation);
   return TRUE;
 }
@@ -962,11 +914,7 @@ handle_get_policy (PhDBusAgent1          *skeleton,
   if (subject == NULL)
     return TRUE;
   if (!ph_broker_authorize (self->broker, subject, PH_ACTION_READ_METADATA, NULL, "policy", &error))
-    {
-      end (self);
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   end (self);
   pdp = ph_broker_get_pdp (self->broker);
   policy = ph_pdp_dup_policy (pdp);
@@ -993,18 +941,12 @@ handle_verify_audit (PhDBusAgent1          *skeleton,
   have_head = ph_vault_get_audit_head (self->vault, &seq, mac);
   if (!ph_broker_authorize (self->broker, subject, PH_ACTION_READ_METADATA, NULL, "audit", &error) ||
       !ph_broker_finish (self->broker, &error))
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   key = ph_vault_derive_key (self->vault, PH_AUDIT_KEY_ID, PH_AUDIT_KEY_CONTEXT);
   vault_id = ph_vault_dup_id (self->vault);
   if (!ph_audit_log_verify (ph_audit_log_get_path (ph_broker_get_audit_log (self->broker)), vault_id, key,
                             have_head ? seq : 0, have_head ? mac : NULL, &result, &error))
-    {
-      return_error (invocation, error);
-      return TRUE;
-    }
+    return fail (self, invocation, error);
   ph_dbus_agent1_complete_verify_audit (skeleton, invocation, result.problem == PH_AUDIT_INTACT, result.message);
   ph_audit_verify_result_clear (&result);
   return TRUE;
