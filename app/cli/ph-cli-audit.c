@@ -159,7 +159,7 @@ cmd_audit_show (PhCli  *cli,
   end = data + g_mapped_file_get_length (mapped);
 
   if (!json)
-    g_print ("%-26s %-16s %-13s %-28s %-6s %s\n", _("TIME"), _("SUBJECT"), _("ACTION"), _("OBJECT"),
+    g_print ("%-26s %-16s %-13s %-28s %-8s %s\n", _("TIME"), _("SUBJECT"), _("ACTION"), _("OBJECT"),
              _("DECISION"), _("REASON"));
   for (const char *p = data; p < end;)
     {
@@ -200,7 +200,7 @@ cmd_audit_show (PhCli  *cli,
       if (json)
         fwrite (line, 1, len, stdout), fputc ('\n', stdout);
       else
-        g_print ("%-26.26s %-16s %-13s %-28s %-6s %s\n", stamp,
+        g_print ("%-26.26s %-16s %-13s %-28s %-8s %s\n", stamp,
                  json_object_get_string_member_with_default (record, "subject", ""),
                  json_object_get_string_member_with_default (record, "action", ""),
                  *title ? title : id, json_object_get_string_member_with_default (record, "decision", ""),

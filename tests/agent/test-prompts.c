@@ -7,6 +7,7 @@
 #include <string.h>
 #include <adwaita.h>
 
+#include "ph-agent-private.h"
 #include "ph-approval-window.h"
 #include "ph-gtk-prompter.h"
 #include "ph-password-window.h"
@@ -227,6 +228,50 @@ test_unlock_window (void)
   g_clear_object (&agent);
 }
 
+/* The whole way in the agent: a request whose policy asks for approval reaches the window through
+ * the broker; "Always allow" becomes a rule in the vault's policy, and the next request passes
+ * without a question. */
+static void
+test_always_becomes_rule (void)
+{
+  g_autofree char *vault_path = g_build_filename (dir, "always.phvault", NULL);
+  g_autoptr(PhAgent) agent = NULL;
+  g_autoptr(PhPrompter) prompter = ph_gtk_prompter_new ();
+  g_autoptr(PhSubject) subject = ph_subject_new (PH_SUBJECT_AGENT, "claude");
+  g_autoptr(PhSecret) password = ph_secret_new_from_text ("master");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSecret) secret = NULL;
+  g_autofree char *policy = NULL;
+  ApprovalScript script = { "_Always Allow This App for This Entry", FALSE, FALSE, 0 };
+  PhEntry *entry;
+
+  {
+    g_autoptr(PhVault) vault = ph_test_new_vault (vault_path, "master", NULL);
+
+    g_object_unref (ph_test_add_entry (vault, "GitHub", "me", "https://github.com", "s3cr3t"));
+    g_assert_true (ph_vault_save (vault, NULL));
+  }
+  agent = ph_agent_new (vault_path);
+  ph_agent_set_prompter (agent, prompter, ph_gtk_prompter_unlock, NULL);
+  g_assert_true (ph_agent_unlock (agent, password, &error));
+  entry = ph_vault_find (ph_agent_get_vault (agent), "GitHub", NULL);
+
+  script.source = g_timeout_add (20, answer_approval, &script);
+  secret = ph_broker_open (ph_agent_get_broker (agent), subject, PH_ACTION_REVEAL, entry, PH_FIELD_PASSWORD, &error);
+  g_clear_handle_id (&script.source, g_source_remove);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ph_secret_get_text (secret), ==, "s3cr3t");
+  g_assert_true (script.saw_request);
+
+  g_assert_true (ph_vault_get_policy (ph_agent_get_vault (agent), NULL, &policy, NULL));
+  g_assert_true (g_str_has_prefix (policy, "p, agent:claude, "));
+  /* Asked once: this time no window (a window would wait forever: no script answers it). */
+  g_clear_pointer (&secret, ph_secret_unref);
+  secret = ph_broker_open (ph_agent_get_broker (agent), subject, PH_ACTION_REVEAL, entry, PH_FIELD_PASSWORD, &error);
+  g_assert_no_error (error);
+  ph_agent_lock (agent);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -245,6 +290,7 @@ main (int    argc,
   g_test_add_func ("/prompts/approval", test_approval);
   g_test_add_func ("/prompts/password", test_password);
   g_test_add_func ("/prompts/unlock-window", test_unlock_window);
+  g_test_add_func ("/prompts/always-becomes-rule", test_always_becomes_rule);
   status = g_test_run ();
   ph_test_remove_dir (dir);
   g_free (dir);
