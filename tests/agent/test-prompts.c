@@ -164,6 +164,7 @@ typedef struct
   gboolean saw_error;
   gboolean saw_wait;
   guint source;
+  gint64 deadline;
 } UnlockScript;
 
 static gboolean
@@ -173,6 +174,30 @@ drive_unlock (gpointer data)
   GtkWindow *window = find_window (PH_TYPE_PASSWORD_WINDOW);
   GtkWidget *entry, *unlock, *error;
 
+  if (g_get_monotonic_time () > script->deadline)
+    {
+      GListModel *toplevels = gtk_window_get_toplevels ();
+
+      g_printerr ("stuck: step %u, saw_error %d, saw_wait %d, window %p, %u toplevels\n", script->step,
+                  script->saw_error, script->saw_wait, (void *) window, g_list_model_get_n_items (toplevels));
+      for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+        {
+          g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
+
+          g_printerr ("  %s mapped %d width %d\n", G_OBJECT_TYPE_NAME (w), gtk_widget_get_mapped (w),
+                      gtk_widget_get_width (w));
+          if (PH_IS_PASSWORD_WINDOW (w))
+            {
+              GtkWidget *b = find_widget (w, GTK_TYPE_BUTTON, "_Unlock");
+              GtkWidget *e = find_widget (w, GTK_TYPE_PASSWORD_ENTRY, NULL);
+              GtkWidget *l = find_widget (w, GTK_TYPE_LABEL, "Wrong");
+
+              g_printerr ("  unlock sensitive %d, entry editable %d, error %s\n", gtk_widget_get_sensitive (b),
+                          gtk_editable_get_editable (GTK_EDITABLE (e)), l ? gtk_label_get_text (GTK_LABEL (l)) : "-");
+            }
+        }
+      g_error ("the unlock window did not get through its script");
+    }
   if (window == NULL)
     return G_SOURCE_CONTINUE;
   entry = find_widget (GTK_WIDGET (window), GTK_TYPE_PASSWORD_ENTRY, NULL);
@@ -216,6 +241,7 @@ test_unlock_window (void)
     g_assert_true (ph_vault_save (vault, NULL));
   }
   agent = ph_agent_new (vault_path);
+  script.deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
   script.source = g_timeout_add (20, drive_unlock, &script);
   unlocked = ph_gtk_prompter_unlock (agent, "process:/usr/bin/example needs the vault", NULL);
   g_clear_handle_id (&script.source, g_source_remove);
