@@ -273,6 +273,15 @@ ph_agent_check_unlock_allowed (PhAgent  *self,
   return TRUE;
 }
 
+/* How long until the next unlock attempt is accepted, in ms (0: now). */
+guint
+ph_agent_get_unlock_wait_ms (PhAgent *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  return now < self->retry_at ? (guint) ((self->retry_at - now + 999) / 1000) : 0;
+}
+
 /* A wrong password: the next attempt waits 1, 2, 4 ... up to 30 seconds. Returns the wait. */
 guint
 ph_agent_note_wrong_password (PhAgent *self)

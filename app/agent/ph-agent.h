@@ -28,6 +28,7 @@ gboolean  ph_agent_unlock            (PhAgent          *self,
 gboolean  ph_agent_check_unlock_allowed (PhAgent       *self,
                                       GError          **error);
 guint     ph_agent_note_wrong_password (PhAgent        *self);
+guint     ph_agent_get_unlock_wait_ms (PhAgent         *self);
 gboolean  ph_agent_adopt_vault       (PhAgent          *self,
                                       PhVault          *vault,
                                       GError          **error);

@@ -172,7 +172,7 @@ ph_gtk_prompter_unlock (PhAgent    *agent,
 
       if (!ph_agent_check_unlock_allowed (agent, &error))
         {
-          ph_password_window_set_error (window, error->message, 0);
+          ph_password_window_set_error (window, error->message, ph_agent_get_unlock_wait_ms (agent));
           continue;
         }
       job = g_new0 (UnlockJob, 1);
@@ -197,7 +197,7 @@ ph_gtk_prompter_unlock (PhAgent    *agent,
                                                                 "Wrong password. Try again in %u seconds.", wait),
                                                    wait);
 
-          ph_password_window_set_error (window, text, wait);
+          ph_password_window_set_error (window, text, ph_agent_get_unlock_wait_ms (agent));
         }
       else
         ph_password_window_set_error (window, error->message, 0);

@@ -146,20 +146,21 @@ on_wait_over (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Shows @error; the Unlock button stays off for @wait_seconds. */
+/* Shows @error; the Unlock button stays off for @wait_ms, exactly: the agent refuses attempts
+ * until then (a seconds timeout could end the wait early). */
 void
 ph_password_window_set_error (PhPasswordWindow *self,
                               const char       *error,
-                              guint             wait_seconds)
+                              guint             wait_ms)
 {
   ph_password_window_set_busy (self, FALSE);
   gtk_label_set_text (self->error_label, error);
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
   gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
-  if (wait_seconds > 0)
+  if (wait_ms > 0)
     {
       gtk_widget_set_sensitive (GTK_WIDGET (self->unlock_button), FALSE);
       g_clear_handle_id (&self->wait_source, g_source_remove);
-      self->wait_source = g_timeout_add_seconds (wait_seconds, on_wait_over, self);
+      self->wait_source = g_timeout_add (wait_ms, on_wait_over, self);
     }
 }

@@ -18,6 +18,6 @@ void              ph_password_window_set_busy      (PhPasswordWindow *self,
                                                     gboolean          busy);
 void              ph_password_window_set_error     (PhPasswordWindow *self,
                                                     const char       *error,
-                                                    guint             wait_seconds);
+                                                    guint             wait_ms);
 
 G_END_DECLS

@@ -219,10 +219,9 @@ drive_unlock (gpointer data)
   else
     return G_SOURCE_CONTINUE;
   script->step++;
-  if (script->step == 2)
-    script->source = 0;
   g_signal_emit_by_name (unlock, "clicked");
-  return script->step < 2 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  /* Kept until the prompt returns: if it ever stalls, the watchdog above says where. */
+  return G_SOURCE_CONTINUE;
 }
 
 static char *dir;
