@@ -81,7 +81,9 @@ test_password_invalid (void)
   g_assert_error (error, PH_GENERATOR_ERROR, PH_GENERATOR_ERROR_INVALID);
 }
 
-/* A chi-square test over digit-only passwords: a modulo bias would show up here. */
+/* A chi-square test over digit-only passwords. A modulo bias (256 % 10 favours six digits by
+ * 4%) gives chi-square near 360 over a million digits, far above the threshold; an unbiased
+ * generator exceeds the threshold once in a million runs, so the test does not flake. */
 static void
 test_password_uniform (void)
 {
@@ -93,7 +95,7 @@ test_password_uniform (void)
   ph_password_options_init (&options);
   options.classes = PH_CHARS_DIGITS;
   options.length = 100;
-  for (int i = 0; i < 1000; i++)
+  for (int i = 0; i < 10000; i++)
     {
       g_autoptr(PhSecret) pw = ph_generate_password (&options, NULL, NULL);
       for (const char *p = ph_secret_get_text (pw); *p; p++, total++)
@@ -102,8 +104,8 @@ test_password_uniform (void)
   expected = total / 10.0;
   for (int d = 0; d < 10; d++)
     chi += (counts[d] - expected) * (counts[d] - expected) / expected;
-  /* 9 degrees of freedom: 27.88 is the 0.1% critical value. */
-  g_assert_cmpfloat (chi, <, 27.88);
+  /* 9 degrees of freedom: 44.81 is the 10^-6 critical value. */
+  g_assert_cmpfloat (chi, <, 44.81);
 }
 
 static void
