@@ -452,6 +452,16 @@ return_gerror (GDBusMethodInvocation *invocation,
     g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.Failed", error->message);
 }
 
+/* A refused or failed request: its audit records written, the error returned. */
+static void
+deny (PhSecretService       *self,
+      GDBusMethodInvocation *invocation,
+      const GError          *error)
+{
+  ph_agent_flush_audit (self->agent);
+  return_gerror (invocation, error);
+}
+
 /* Registration of collections (a subtree each: the collection and its items) */
 
 static const GDBusInterfaceVTable object_vtable;
@@ -744,8 +754,7 @@ service_method (PhSecretService       *self,
       g_variant_get (parameters, "(@a{ss})", &attributes);
       if (!ph_broker_authorize (ph_agent_get_broker (self->agent), subject, PH_ACTION_LIST, NULL, "vault", &error))
         {
-          ph_agent_flush_audit (self->agent);
-          return_gerror (invocation, error);
+          deny (self, invocation, error);
           return;
         }
       ph_agent_flush_audit (self->agent);
@@ -776,9 +785,8 @@ service_method (PhSecretService       *self,
             continue;
           if (!(secret = secret_struct (self, invocation, subject, entry, session_path, &error)))
             {
-              ph_agent_flush_audit (self->agent);
               g_variant_builder_clear (&secrets);
-              return_gerror (invocation, error);
+              deny (self, invocation, error);
               return;
             }
           g_variant_builder_add (&secrets, "{o@(oayays)}", path, secret);
@@ -805,8 +813,7 @@ service_method (PhSecretService       *self,
         }
       if (!ph_broker_authorize (ph_agent_get_broker (self->agent), subject, PH_ACTION_WRITE, NULL, "vault", &error))
         {
-          ph_agent_flush_audit (self->agent);
-          return_gerror (invocation, error);
+          deny (self, invocation, error);
           return;
         }
       ph_agent_flush_audit (self->agent);
@@ -860,8 +867,7 @@ collection_method (PhSecretService       *self,
       g_variant_get (parameters, "(@a{ss})", &attributes);
       if (!ph_broker_authorize (broker, subject, PH_ACTION_LIST, NULL, "vault", &error))
         {
-          ph_agent_flush_audit (self->agent);
-          return_gerror (invocation, error);
+          deny (self, invocation, error);
           return;
         }
       ph_agent_flush_audit (self->agent);
@@ -909,8 +915,7 @@ collection_method (PhSecretService       *self,
         }
       if (!ph_broker_authorize (broker, subject, PH_ACTION_WRITE, entry, entry ? NULL : "vault", &error))
         {
-          ph_agent_flush_audit (self->agent);
-          return_gerror (invocation, error);
+          deny (self, invocation, error);
           return;
         }
       if (entry == NULL)
@@ -950,8 +955,7 @@ collection_method (PhSecretService       *self,
       for (guint i = 0; i < items->len; i++)
         if (!ph_broker_authorize (broker, subject, PH_ACTION_DELETE, g_ptr_array_index (items, i), NULL, &error))
           {
-            ph_agent_flush_audit (self->agent);
-            return_gerror (invocation, error);
+            deny (self, invocation, error);
             return;
           }
       for (guint i = 0; i < items->len; i++)
@@ -1018,8 +1022,7 @@ item_method (PhSecretService       *self,
           !ph_broker_authorize (broker, subject, PH_ACTION_WRITE, entry, NULL, &error) ||
           !ph_vault_set_secret (vault, entry, PH_FIELD_PASSWORD, secret, &error))
         {
-          ph_agent_flush_audit (self->agent);
-          return_gerror (invocation, error);
+          deny (self, invocation, error);
           return;
         }
       ph_entry_set_field (entry, CONTENT_TYPE_FIELD, content_type);
@@ -1036,8 +1039,7 @@ item_method (PhSecretService       *self,
 
       if (!ph_broker_authorize (broker, subject, PH_ACTION_DELETE, entry, NULL, &error))
         {
-          ph_agent_flush_audit (self->agent);
-          return_gerror (invocation, error);
+          deny (self, invocation, error);
           return;
         }
       ph_vault_remove (vault, entry);
