@@ -187,6 +187,14 @@ main (int    argc,
     g_auto(GStrv) extra = g_strsplit (g_getenv ("PERIHELION_TRUSTED_CLI") ? g_getenv ("PERIHELION_TRUSTED_CLI") : "",
                                       ":", -1);
 
+    g_autofree char *gui = g_build_filename (BINDIR, "perihelion", NULL);
+    g_auto(GStrv) guis = g_strsplit (g_getenv ("PERIHELION_TRUSTED_GUI") ? g_getenv ("PERIHELION_TRUSTED_GUI") : "",
+                                     ":", -1);
+
+    ph_agent_add_trusted_gui (state.agent, gui);
+    for (guint i = 0; guis[i]; i++)
+      if (*guis[i])
+        ph_agent_add_trusted_gui (state.agent, guis[i]);
     ph_agent_add_trusted_client (state.agent, cli);
     for (guint i = 0; extra[i]; i++)
       if (*extra[i])

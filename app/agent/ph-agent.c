@@ -20,7 +20,10 @@
 #include "ph-agent-dbus.h"
 #include "ph-agent-private.h"
 #include "ph-broker.h"
+#include "ph-csv.h"
 #include "ph-entry.h"
+#include "ph-keystore.h"
+#include <errno.h>
 #include "ph-vault.h"
 
 #define MAX_UNLOCK_DELAY 30
@@ -33,6 +36,8 @@ struct _PhAgent
   PhVault *vault;
   PhBroker *broker;
   GPtrArray *trusted_clients;  /* perihelion-cli executables: their callers are the subject "cli" */
+  GPtrArray *trusted_guis;     /* perihelion executables: the subject "gui" */
+  gboolean creating;           /* a Create call is deriving its key */
 
   PhDBusAgent1 *skeleton;
   GPtrArray *subscriptions;    /* (GDBusConnection, id) pairs for session signals */
@@ -106,6 +111,7 @@ ph_agent_finalize (GObject *object)
 
   g_free (self->vault_path);
   g_ptr_array_unref (self->trusted_clients);
+  g_ptr_array_unref (self->trusted_guis);
   g_hash_table_unref (self->callers);
 
   G_OBJECT_CLASS (ph_agent_parent_class)->finalize (object);
@@ -149,6 +155,7 @@ ph_agent_init (PhAgent *self)
 {
   self->subscriptions = g_ptr_array_new_with_free_func (subscription_free);
   self->trusted_clients = g_ptr_array_new_with_free_func (g_free);
+  self->trusted_guis = g_ptr_array_new_with_free_func (g_free);
   self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ph_subject_free);
   self->idle_timeout = 300;
 }
@@ -177,6 +184,17 @@ ph_agent_add_trusted_client (PhAgent    *self,
 
   if (real)
     g_ptr_array_add (self->trusted_clients, real);
+}
+
+/* Callers running @exe_path are perihelion, the GTK app: the subject "gui". */
+void
+ph_agent_add_trusted_gui (PhAgent    *self,
+                          const char *exe_path)
+{
+  char *real = realpath (exe_path, NULL);
+
+  if (real)
+    g_ptr_array_add (self->trusted_guis, real);
 }
 
 static void
@@ -485,6 +503,12 @@ caller_subject (PhAgent               *self,
       g_free (subject->name);
       subject->name = g_strdup ("perihelion-cli");
     }
+  else if (subject->exe && g_ptr_array_find_with_equal_func (self->trusted_guis, subject->exe, g_str_equal, NULL))
+    {
+      subject->kind = PH_SUBJECT_GUI;
+      g_free (subject->name);
+      subject->name = g_strdup ("perihelion");
+    }
   if (self->name_watch == 0)
     self->name_watch = g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
                                                            "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
@@ -601,33 +625,6 @@ handle_lock (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
-static GVariant *
-strv_variant (const char * const *strv)
-{
-  return g_variant_new_strv (strv, -1);
-}
-
-static GVariant *
-entry_metadata (PhEntry *entry)
-{
-  GVariantBuilder b;
-
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "id", g_variant_new_string (ph_entry_get_id (entry)));
-  g_variant_builder_add (&b, "{sv}", "title", g_variant_new_string (ph_entry_get_title (entry)));
-  g_variant_builder_add (&b, "{sv}", "username", g_variant_new_string (ph_entry_get_username (entry)));
-  g_variant_builder_add (&b, "{sv}", "urls", strv_variant (ph_entry_get_urls (entry)));
-  g_variant_builder_add (&b, "{sv}", "folder", g_variant_new_string (ph_entry_get_folder (entry)));
-  g_variant_builder_add (&b, "{sv}", "tags", strv_variant (ph_entry_get_tags (entry)));
-  g_variant_builder_add (&b, "{sv}", "sensitivity",
-                         g_variant_new_string (ph_sensitivity_to_string (ph_entry_get_sensitivity (entry))));
-  g_variant_builder_add (&b, "{sv}", "favorite", g_variant_new_boolean (ph_entry_get_favorite (entry)));
-  g_variant_builder_add (&b, "{sv}", "has_password", g_variant_new_boolean (ph_entry_has_password (entry)));
-  g_variant_builder_add (&b, "{sv}", "has_otp", g_variant_new_boolean (ph_entry_has_otp (entry)));
-  g_variant_builder_add (&b, "{sv}", "modified", g_variant_new_int64 (ph_entry_get_modified (entry)));
-  return g_variant_builder_end (&b);
-}
-
 static gboolean
 handle_list (PhDBusAgent1          *skeleton,
              GDBusMethodInvocation *invocation,
@@ -648,7 +645,7 @@ handle_list (PhDBusAgent1          *skeleton,
       g_autoptr(GPtrArray) found = ph_vault_search (self->vault, query);
 
       for (guint i = 0; i < found->len; i++)
-        g_variant_builder_add_value (&entries, entry_metadata (g_ptr_array_index (found, i)));
+        g_variant_builder_add_value (&entries, ph_entry_to_variant (g_ptr_array_index (found, i)));
     }
   else
     {
@@ -658,7 +655,7 @@ handle_list (PhDBusAgent1          *skeleton,
         {
           g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->vault), i);
 
-          g_variant_builder_add_value (&entries, entry_metadata (entry));
+          g_variant_builder_add_value (&entries, ph_entry_to_variant (entry));
         }
     }
   end (self);
@@ -697,8 +694,25 @@ handle_get_secret (PhDBusAgent1          *skeleton,
                                                   _("The action is reveal, copy or use"));
       return TRUE;
     }
-  if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
-      !(secret = ph_broker_open (self->broker, subject, action, entry, field, &error)))
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)))
+    return fail (self, invocation, error);
+  if (g_str_has_prefix (field, "history:"))
+    {
+      guint64 index;
+
+      /* Earlier passwords are revealed, never copied or used: they are for recovering. */
+      if (action != PH_ACTION_REVEAL ||
+          !g_ascii_string_to_unsigned (field + strlen ("history:"), 10, 0, G_MAXUINT, &index, &error))
+        {
+          g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                      _("An earlier password is history:N, for reveal"));
+          return TRUE;
+        }
+      secret = ph_broker_open_history (self->broker, subject, entry, index, &error);
+    }
+  else
+    secret = ph_broker_open (self->broker, subject, action, entry, field, &error);
+  if (secret == NULL)
     return fail (self, invocation, error);
   end (self);
   /* The reply borrows the guarded buffer, which is wiped when the message is done with it. */
@@ -731,6 +745,8 @@ apply_attributes (PhEntry  *entry,
   g_autofree const char **tags = NULL;
   const char *text;
   PhSensitivity sensitivity;
+  gboolean favorite;
+  gint64 rotation_due;
 
   if (g_variant_lookup (attributes, "title", "&s", &text) && *text && g_utf8_validate (text, -1, NULL))
     ph_entry_set_title (entry, text);
@@ -746,6 +762,10 @@ apply_attributes (PhEntry  *entry,
     ph_entry_set_tags (entry, tags);
   if (g_variant_lookup (attributes, "sensitivity", "&s", &text) && ph_sensitivity_from_string (text, &sensitivity))
     ph_entry_set_sensitivity (entry, sensitivity);
+  if (g_variant_lookup (attributes, "favorite", "b", &favorite))
+    ph_entry_set_favorite (entry, favorite);
+  if (g_variant_lookup (attributes, "rotation_due", "x", &rotation_due) && rotation_due >= 0)
+    ph_entry_set_rotation_due (entry, rotation_due);
 }
 
 static gboolean
@@ -961,6 +981,262 @@ handle_verify_audit (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+/* Create: the key derivation runs in a thread, so the agent keeps answering meanwhile. */
+typedef struct
+{
+  PhSecret *password;
+  PhKdfParams params;
+  gboolean calibrate;
+  gboolean remember;
+  char *path;
+  PhSecret *recovery_key;
+} CreateData;
+
+static void
+create_data_free (gpointer data)
+{
+  CreateData *create = data;
+
+  g_clear_pointer (&create->password, ph_secret_unref);
+  g_clear_pointer (&create->recovery_key, ph_secret_unref);
+  g_free (create->path);
+  g_free (create);
+}
+
+static void
+create_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  CreateData *create = task_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  g_autofree char *folder = g_path_get_dirname (create->path);
+
+  if (create->calibrate)
+    ph_kdf_calibrate (1.0, PH_KDF_MIN_MEMLIMIT, &create->params, NULL);
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               _("Could not create the folder %s: %s"), folder, g_strerror (saved));
+      return;
+    }
+  if (!(vault = ph_vault_new (create->path, create->password, &create->params, &create->recovery_key, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (create->remember)
+    {
+      g_autoptr(PhKeystore) keystore = ph_keystore_new_default ();
+
+      /* The vault exists either way; a keyring that refuses is reported as a warning only. */
+      if (keystore == NULL || !ph_vault_remember_on_device (vault, keystore, &error))
+        g_warning ("Not remembered on this device: %s", error ? error->message : "no keyring");
+    }
+  g_task_return_pointer (task, g_steal_pointer (&vault), g_object_unref);
+}
+
+static void
+create_done (GObject      *object,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  GDBusMethodInvocation *invocation = data;
+  PhAgent *self = PH_AGENT (object);
+  CreateData *create = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = g_task_propagate_pointer (G_TASK (result), &error);
+
+  self->creating = FALSE;
+  if (vault == NULL || (self->broker == NULL && !ph_agent_adopt_vault (self, vault, &error)))
+    {
+      return_error (invocation, error);
+      return;
+    }
+  ph_dbus_agent1_complete_create (self->skeleton, invocation,
+                                  g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
+                                                           ph_secret_get_data (create->recovery_key),
+                                                           ph_secret_get_length (create->recovery_key), TRUE,
+                                                           wipe_and_free, ph_secret_ref (create->recovery_key)));
+}
+
+static gboolean
+handle_create (PhDBusAgent1          *skeleton,
+               GDBusMethodInvocation *invocation,
+               GVariant              *password_bytes,
+               GVariant              *options,
+               PhAgent               *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSubject) subject = caller_subject (self, invocation, &error);
+  g_autoptr(GTask) task = NULL;
+  CreateData *create;
+
+  if (subject == NULL)
+    return fail (self, invocation, error);
+  if (self->broker || self->creating || g_file_test (self->vault_path, G_FILE_TEST_EXISTS))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.perihelion.Agent1.Error.Failed",
+                                                  _("A vault already exists there"));
+      return TRUE;
+    }
+  create = g_new0 (CreateData, 1);
+  create->password = secret_from_variant (password_bytes);
+  create->path = g_strdup (self->vault_path);
+  create->calibrate = !g_variant_lookup (options, "kdf_ops", "t", &create->params.opslimit) ||
+                      !g_variant_lookup (options, "kdf_mem", "t", &create->params.memlimit);
+  g_variant_lookup (options, "remember", "b", &create->remember);
+  if (ph_secret_get_length (create->password) == 0 ||
+      (!create->calibrate && !ph_kdf_params_validate (&create->params, &error)))
+    {
+      create_data_free (create);
+      if (error == NULL)
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The master password is empty"));
+      return_error (invocation, error);
+      return TRUE;
+    }
+  self->creating = TRUE;
+  task = g_task_new (self, NULL, create_done, invocation);
+  g_task_set_task_data (task, create, create_data_free);
+  g_task_run_in_thread (task, create_thread);
+  return TRUE;
+}
+
+static gboolean
+handle_open_vault (PhDBusAgent1          *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   const char            *path,
+                   PhAgent               *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSubject) subject = caller_subject (self, invocation, &error);
+  g_autoptr(PhVault) vault = NULL;
+
+  if (subject == NULL)
+    return fail (self, invocation, error);
+  if (self->broker || self->creating)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.perihelion.Agent1.Error.Failed",
+                                                  _("Lock the vault before opening another one"));
+      return TRUE;
+    }
+  if (!g_path_is_absolute (path) || !(vault = ph_vault_load (path, &error)))
+    {
+      if (error == NULL)
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The path must be absolute"));
+      return_error (invocation, error);
+      return TRUE;
+    }
+  g_free (self->vault_path);
+  self->vault_path = g_strdup (path);
+  ph_dbus_agent1_set_vault_path (self->skeleton, path);
+  g_message ("Serving %s", path);
+  ph_dbus_agent1_complete_open_vault (skeleton, invocation);
+  return TRUE;
+}
+
+static gboolean
+handle_import (PhDBusAgent1          *skeleton,
+               GDBusMethodInvocation *invocation,
+               const char            *format,
+               GVariant              *data,
+               PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  const char *contents;
+  guint count = 0;
+
+  if (subject == NULL)
+    return TRUE;
+  contents = g_variant_get_fixed_array (data, &len, 1);
+  if (g_strcmp0 (format, "csv") != 0)
+    {
+      end (self);
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("The import formats are: csv"));
+      return TRUE;
+    }
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_WRITE, NULL, "vault", &error) ||
+      !ph_csv_import (self->vault, contents, len, &count, &error) || !save_and_announce (self, &error))
+    return fail (self, invocation, error);
+  ph_dbus_agent1_complete_import (skeleton, invocation, count);
+  return TRUE;
+}
+
+static gboolean
+handle_get_vault_info (PhDBusAgent1          *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  PhKdfParams params = { 0 };
+  GVariantBuilder info;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_READ_METADATA, NULL, "vault", &error))
+    return fail (self, invocation, error);
+  end (self);
+  ph_vault_get_kdf_params (self->vault, &params);
+  g_variant_builder_init (&info, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&info, "{sv}", "kdf_ops", g_variant_new_uint64 (params.opslimit));
+  g_variant_builder_add (&info, "{sv}", "kdf_mem", g_variant_new_uint64 (params.memlimit));
+  g_variant_builder_add (&info, "{sv}", "entries",
+                         g_variant_new_uint32 (g_list_model_get_n_items (G_LIST_MODEL (self->vault))));
+  g_variant_builder_add (&info, "{sv}", "device_slot",
+                         g_variant_new_boolean (ph_vault_has_slot (self->vault, PH_KEY_SLOT_KEYSTORE)));
+  ph_dbus_agent1_complete_get_vault_info (skeleton, invocation, g_variant_builder_end (&info));
+  return TRUE;
+}
+
+static gboolean
+handle_change_password (PhDBusAgent1          *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        GVariant              *current_bytes,
+                        GVariant              *password_bytes,
+                        GVariant              *options,
+                        PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSecret) current = NULL;
+  g_autoptr(PhSecret) password = NULL;
+  PhKdfParams params = { 0 };
+
+  if (subject == NULL)
+    return TRUE;
+  current = secret_from_variant (current_bytes);
+  password = secret_from_variant (password_bytes);
+  ph_vault_get_kdf_params (self->vault, &params);
+  g_variant_lookup (options, "kdf_ops", "t", &params.opslimit);
+  g_variant_lookup (options, "kdf_mem", "t", &params.memlimit);
+  if (!ph_kdf_params_validate (&params, &error) || ph_secret_get_length (password) == 0)
+    {
+      end (self);
+      if (error == NULL)
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("The master password is empty"));
+      return_error (invocation, error);
+      return TRUE;
+    }
+  if (!ph_vault_verify_password (self->vault, current, &error))
+    {
+      ph_agent_note_wrong_password (self);
+      return fail (self, invocation, error);
+    }
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_ADMIN_POLICY, NULL, "vault", &error) ||
+      !ph_vault_set_password (self->vault, password, &params, &error) || !save_and_announce (self, &error))
+    return fail (self, invocation, error);
+  ph_dbus_agent1_complete_change_password (skeleton, invocation);
+  return TRUE;
+}
+
 PhVault *
 ph_agent_get_vault (PhAgent *self)
 {
@@ -1020,6 +1296,11 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-get-audit-records", G_CALLBACK (handle_get_audit_records), self);
   g_signal_connect (self->skeleton, "handle-get-policy", G_CALLBACK (handle_get_policy), self);
   g_signal_connect (self->skeleton, "handle-verify-audit", G_CALLBACK (handle_verify_audit), self);
+  g_signal_connect (self->skeleton, "handle-create", G_CALLBACK (handle_create), self);
+  g_signal_connect (self->skeleton, "handle-open-vault", G_CALLBACK (handle_open_vault), self);
+  g_signal_connect (self->skeleton, "handle-import", G_CALLBACK (handle_import), self);
+  g_signal_connect (self->skeleton, "handle-get-vault-info", G_CALLBACK (handle_get_vault_info), self);
+  g_signal_connect (self->skeleton, "handle-change-password", G_CALLBACK (handle_change_password), self);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
                                            PH_AGENT_DBUS_PATH, error);
 }

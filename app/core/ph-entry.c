@@ -775,3 +775,132 @@ ph_entry_copy (PhEntry  *self,
                                          self->unknown->len);
   return copy;
 }
+
+/* Metadata: what a client of the agent sees of an entry. Sealed values never leave the
+ * vault; a client's copy marks their presence with an empty stand-in that no key opens. */
+
+static GVariant *
+strv_or_empty (const char * const *strv)
+{
+  return g_variant_new_strv (strv, strv ? -1 : 0);
+}
+
+/**
+ * ph_entry_to_variant:
+ *
+ * The entry's metadata as an `a{sv}`: id, title, username, urls, folder, tags, notes,
+ * sensitivity, favorite, created, modified, rotation_due (µs), has_password, has_otp,
+ * history (the times earlier passwords were replaced, µs, oldest first), fields (plain custom
+ * fields, a{ss}) and protected_fields (names only). No secret is in it.
+ */
+GVariant *
+ph_entry_to_variant (PhEntry *self)
+{
+  GVariantBuilder b, history, fields;
+  g_autoptr(GPtrArray) protected = g_ptr_array_new ();
+
+  g_return_val_if_fail (PH_IS_ENTRY (self), NULL);
+
+  g_variant_builder_init (&history, G_VARIANT_TYPE ("ax"));
+  for (guint i = 0; i < ph_entry_get_n_history (self); i++)
+    g_variant_builder_add (&history, "x", ph_entry_get_history_time (self, i));
+  g_variant_builder_init (&fields, G_VARIANT_TYPE ("a{ss}"));
+  for (guint i = 0; self->fields && i < self->fields->len; i++)
+    {
+      PhEntryField *field = g_ptr_array_index (self->fields, i);
+
+      if (field->sealed)
+        g_ptr_array_add (protected, field->name);
+      else
+        g_variant_builder_add (&fields, "{ss}", field->name, field->value);
+    }
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "id", g_variant_new_string (self->id));
+  g_variant_builder_add (&b, "{sv}", "title", g_variant_new_string (self->title));
+  g_variant_builder_add (&b, "{sv}", "username", g_variant_new_string (ph_entry_get_username (self)));
+  g_variant_builder_add (&b, "{sv}", "urls", strv_or_empty (ph_entry_get_urls (self)));
+  g_variant_builder_add (&b, "{sv}", "folder", g_variant_new_string (ph_entry_get_folder (self)));
+  g_variant_builder_add (&b, "{sv}", "tags", strv_or_empty (ph_entry_get_tags (self)));
+  g_variant_builder_add (&b, "{sv}", "notes", g_variant_new_string (ph_entry_get_notes (self)));
+  g_variant_builder_add (&b, "{sv}", "sensitivity",
+                         g_variant_new_string (ph_sensitivity_to_string (self->sensitivity)));
+  g_variant_builder_add (&b, "{sv}", "favorite", g_variant_new_boolean (self->favorite));
+  g_variant_builder_add (&b, "{sv}", "created", g_variant_new_int64 (self->created));
+  g_variant_builder_add (&b, "{sv}", "modified", g_variant_new_int64 (self->modified));
+  g_variant_builder_add (&b, "{sv}", "rotation_due", g_variant_new_int64 (self->rotation_due));
+  g_variant_builder_add (&b, "{sv}", "has_password", g_variant_new_boolean (self->sealed_password != NULL));
+  g_variant_builder_add (&b, "{sv}", "has_otp", g_variant_new_boolean (self->sealed_otp != NULL));
+  g_variant_builder_add (&b, "{sv}", "history", g_variant_builder_end (&history));
+  g_variant_builder_add (&b, "{sv}", "fields", g_variant_builder_end (&fields));
+  g_variant_builder_add (&b, "{sv}", "protected_fields",
+                         g_variant_new_strv ((const char * const *) protected->pdata, protected->len));
+  return g_variant_builder_end (&b);
+}
+
+/**
+ * ph_entry_new_from_variant:
+ * @metadata: what ph_entry_to_variant() gives
+ *
+ * A client's copy of an entry, for showing and searching. Returns %NULL if @metadata has no
+ * id or title. Its sealed fields are stand-ins: only the agent can open the real ones.
+ */
+PhEntry *
+ph_entry_new_from_variant (GVariant *metadata)
+{
+  g_autoptr(GBytes) stand_in = g_bytes_new_static ("", 0);
+  g_autoptr(GVariant) history = NULL;
+  g_autoptr(GVariant) fields = NULL;
+  g_autofree const char **protected = NULL;
+  const char *id, *title, *text, *key, *value;
+  PhEntry *self;
+  GVariantIter iter;
+  gboolean flag;
+  gint64 time;
+
+  g_return_val_if_fail (g_variant_is_of_type (metadata, G_VARIANT_TYPE_VARDICT), NULL);
+
+  if (!g_variant_lookup (metadata, "id", "&s", &id) || !g_variant_lookup (metadata, "title", "&s", &title) ||
+      !g_utf8_validate (title, -1, NULL))
+    return NULL;
+  self = ph_entry_new_empty ();
+  self->id = g_strdup (id);
+  self->title = g_strdup (title);
+  if (g_variant_lookup (metadata, "username", "&s", &text) && *text)
+    self->username = g_strdup (text);
+  if (g_variant_lookup (metadata, "folder", "&s", &text) && *text)
+    self->folder = g_strdup (text);
+  if (g_variant_lookup (metadata, "notes", "&s", &text) && *text)
+    self->notes = g_strdup (text);
+  if (g_variant_lookup (metadata, "urls", "^as", &self->urls) && self->urls[0] == NULL)
+    g_clear_pointer (&self->urls, g_strfreev);
+  if (g_variant_lookup (metadata, "tags", "^as", &self->tags) && self->tags[0] == NULL)
+    g_clear_pointer (&self->tags, g_strfreev);
+  if (g_variant_lookup (metadata, "sensitivity", "&s", &text))
+    ph_sensitivity_from_string (text, &self->sensitivity);
+  g_variant_lookup (metadata, "favorite", "b", &self->favorite);
+  g_variant_lookup (metadata, "created", "x", &self->created);
+  g_variant_lookup (metadata, "modified", "x", &self->modified);
+  g_variant_lookup (metadata, "rotation_due", "x", &self->rotation_due);
+  self->base_modified = self->modified;
+  if (g_variant_lookup (metadata, "has_password", "b", &flag) && flag)
+    self->sealed_password = g_bytes_ref (stand_in);
+  if (g_variant_lookup (metadata, "has_otp", "b", &flag) && flag)
+    self->sealed_otp = g_bytes_ref (stand_in);
+  if ((history = g_variant_lookup_value (metadata, "history", G_VARIANT_TYPE ("ax"))))
+    {
+      g_variant_iter_init (&iter, history);
+      while (g_variant_iter_next (&iter, "x", &time))
+        ph_entry_push_history (self, stand_in, time);
+    }
+  if ((fields = g_variant_lookup_value (metadata, "fields", G_VARIANT_TYPE ("a{ss}"))))
+    {
+      g_variant_iter_init (&iter, fields);
+      while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
+        ph_entry_add_field (self, key, value, NULL);
+    }
+  if (g_variant_lookup (metadata, "protected_fields", "^a&s", &protected))
+    for (guint i = 0; protected[i]; i++)
+      ph_entry_add_field (self, protected[i], NULL, stand_in);
+  return self;
+}

@@ -86,5 +86,7 @@ gboolean            ph_entry_equal_content       (PhEntry       *a,
                                                   PhEntry       *b);
 PhEntry            *ph_entry_copy                (PhEntry       *self,
                                                   gboolean       new_id);
+GVariant           *ph_entry_to_variant          (PhEntry       *self);
+PhEntry            *ph_entry_new_from_variant    (GVariant      *metadata);
 
 G_END_DECLS
