@@ -166,8 +166,16 @@ main (int    argc,
       return 2;
     }
   ph_crypto_init ();
+  settings = load_settings ();
   if (vault_path == NULL)
     vault_path = g_strdup (g_getenv ("PERIHELION_VAULT"));
+  if (vault_path == NULL && settings)
+    {
+      /* A vault the user opened in the app, else the default. */
+      vault_path = g_settings_get_string (settings, "vault-path");
+      if (*vault_path == '\0')
+        g_clear_pointer (&vault_path, g_free);
+    }
   if (vault_path == NULL)
     vault_path = ph_vault_dup_default_path ();
 
@@ -201,7 +209,6 @@ main (int    argc,
         ph_agent_add_trusted_client (state.agent, extra[i]);
   }
 
-  settings = load_settings ();
   if (idle_timeout >= 0)
     ph_agent_set_idle_timeout (state.agent, idle_timeout);
   else if (settings)

@@ -221,38 +221,6 @@ cmd_policy_import (PhCli  *cli,
   return PH_EXIT_OK;
 }
 
-static PhSubject *
-subject_from_spec (const char  *spec,
-                   GError     **error)
-{
-  if (strcmp (spec, "gui") == 0)
-    return ph_subject_new (PH_SUBJECT_GUI, NULL);
-  if (strcmp (spec, "cli") == 0)
-    return ph_subject_new (PH_SUBJECT_CLI, NULL);
-  if (g_str_has_prefix (spec, "agent:"))
-    return ph_subject_new (PH_SUBJECT_AGENT, spec + 6);
-  if (g_str_has_prefix (spec, "ci:"))
-    return ph_subject_new (PH_SUBJECT_CI, spec + 3);
-  if (g_str_has_prefix (spec, "process:"))
-    {
-      PhSubject *subject = ph_subject_new (PH_SUBJECT_PROCESS, NULL);
-
-      subject->exe = g_strdup (spec + 8);
-      subject->name = g_path_get_basename (subject->exe);
-      return subject;
-    }
-  if (g_str_has_prefix (spec, "flatpak:"))
-    {
-      PhSubject *subject = ph_subject_new (PH_SUBJECT_PROCESS, NULL);
-
-      subject->app_id = g_strdup (spec + 8);
-      return subject;
-    }
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               _("Unknown subject “%s” (gui, cli, agent:NAME, ci:NAME, process:PATH, flatpak:APP-ID)"), spec);
-  return NULL;
-}
-
 static int
 cmd_policy_test (PhCli  *cli,
                  int     argc,
@@ -283,7 +251,7 @@ cmd_policy_test (PhCli  *cli,
   if (!ph_action_from_string (argv[2], &action))
     return ph_cli_usage (_("Unknown action “%s” (list, read-metadata, reveal, copy, use, write, delete, "
                            "admin-policy, export)"), argv[2]);
-  if (!(subject = subject_from_spec (argv[1], &error)) ||
+  if (!(subject = ph_subject_new_from_spec (argv[1], &error)) ||
       !open_for_policy (cli, PH_ACTION_READ_METADATA, &vault, &error))
     return ph_cli_fail (g_steal_pointer (&error));
 

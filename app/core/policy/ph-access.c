@@ -141,6 +141,45 @@ ph_subject_new_for_self (PhSubjectKind  kind,
   return subject;
 }
 
+/**
+ * ph_subject_new_from_spec:
+ * @spec: `gui`, `cli`, `agent:NAME`, `ci:NAME`, `process:PATH` or `flatpak:APP-ID`
+ *
+ * A subject as a person names it, for dry runs of the policy (`policy test`, the app's
+ * "try a request").
+ */
+PhSubject *
+ph_subject_new_from_spec (const char  *spec,
+                   GError     **error)
+{
+  if (strcmp (spec, "gui") == 0)
+    return ph_subject_new (PH_SUBJECT_GUI, NULL);
+  if (strcmp (spec, "cli") == 0)
+    return ph_subject_new (PH_SUBJECT_CLI, NULL);
+  if (g_str_has_prefix (spec, "agent:"))
+    return ph_subject_new (PH_SUBJECT_AGENT, spec + 6);
+  if (g_str_has_prefix (spec, "ci:"))
+    return ph_subject_new (PH_SUBJECT_CI, spec + 3);
+  if (g_str_has_prefix (spec, "process:"))
+    {
+      PhSubject *subject = ph_subject_new (PH_SUBJECT_PROCESS, NULL);
+
+      subject->exe = g_strdup (spec + 8);
+      subject->name = g_path_get_basename (subject->exe);
+      return subject;
+    }
+  if (g_str_has_prefix (spec, "flatpak:"))
+    {
+      PhSubject *subject = ph_subject_new (PH_SUBJECT_PROCESS, NULL);
+
+      subject->app_id = g_strdup (spec + 8);
+      return subject;
+    }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("Unknown subject “%s” (gui, cli, agent:NAME, ci:NAME, process:PATH, flatpak:APP-ID)"), spec);
+  return NULL;
+}
+
 void
 ph_subject_free (PhSubject *subject)
 {

@@ -75,6 +75,8 @@ PhSubject  *ph_subject_new                (PhSubjectKind     kind,
                                            const char       *name);
 PhSubject  *ph_subject_new_for_self       (PhSubjectKind     kind,
                                            const char       *name);
+PhSubject  *ph_subject_new_from_spec      (const char       *spec,
+                                           GError          **error);
 PhSubject  *ph_subject_new_for_process    (gint64            pid,
                                            gint64            uid);
 void        ph_subject_free               (PhSubject        *subject);

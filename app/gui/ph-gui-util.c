@@ -1,0 +1,130 @@
+/* ph-gui-util.c: small helpers the app's widgets share: secrets to and from D-Bus, errors
+ * for people, and a clipboard that forgets passwords.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <sodium.h>
+#include <glib/gi18n.h>
+
+#include "ph-gui-util.h"
+
+static void
+wipe_secret (gpointer data)
+{
+  ph_secret_unref (data);
+}
+
+/* A bytestring that borrows the guarded buffer, so no unguarded copy is made on our side. */
+GVariant *
+ph_secret_to_variant (const PhSecret *secret)
+{
+  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, ph_secret_get_data (secret),
+                                  ph_secret_get_length (secret), TRUE, wipe_secret,
+                                  ph_secret_ref ((PhSecret *) secret));
+}
+
+GVariant *
+ph_text_to_bytes_variant (const char *text)
+{
+  g_autoptr(PhSecret) secret = ph_secret_new_from_data ((const guint8 *) text, strlen (text));
+
+  return ph_secret_to_variant (secret);
+}
+
+/* Copies a secret from a D-Bus reply into guarded memory and wipes the reply's copy. */
+PhSecret *
+ph_secret_from_reply (GVariant *bytes)
+{
+  gsize len = 0;
+  const guint8 *data = g_variant_get_fixed_array (bytes, &len, 1);
+  PhSecret *secret = ph_secret_new_from_data (data, len);
+
+  sodium_memzero ((gpointer) data, len);
+  return secret;
+}
+
+gboolean
+ph_error_is_denied (const GError *error)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+  return remote && (g_str_has_suffix (remote, ".Denied") || g_str_has_suffix (remote, ".NotApproved") ||
+                    g_str_has_suffix (remote, ".Reauth"));
+}
+
+/* The agent's message, without the D-Bus error name in front. */
+char *
+ph_error_dup_message (const GError *error)
+{
+  g_autoptr(GError) copy = g_error_copy (error);
+
+  g_dbus_error_strip_remote_error (copy);
+  return g_strdup (copy->message);
+}
+
+char *
+ph_format_time (gint64 usec)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC);
+
+  /* TRANSLATORS: a date and time, see g_date_time_format() */
+  return time ? g_date_time_format (time, _("%-d %b %Y, %H:%M")) : g_strdup ("");
+}
+
+/* The clipboard: the secret is offered as text, with KDE's password-manager hint so clipboard
+ * managers that honour it (Klipper, CopyQ, GPaste) leave it out of their history. After the
+ * timeout the clipboard is cleared, but only if it still holds what we put there. */
+
+typedef struct
+{
+  GdkClipboard *clipboard;
+  GdkContentProvider *provider;
+} PendingClear;
+
+static gboolean
+clear_clipboard (gpointer data)
+{
+  PendingClear *pending = data;
+
+  if (gdk_clipboard_get_content (pending->clipboard) == pending->provider)
+    gdk_clipboard_set_content (pending->clipboard, NULL);
+  g_object_unref (pending->clipboard);
+  g_object_unref (pending->provider);
+  g_free (pending);
+  return G_SOURCE_REMOVE;
+}
+
+void
+ph_clipboard_copy_secret (GtkWidget      *widget,
+                          const PhSecret *secret,
+                          guint           clear_after_seconds)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (widget);
+  g_autoptr(GBytes) text = g_bytes_new (ph_secret_get_data (secret), ph_secret_get_length (secret));
+  g_autoptr(GBytes) hint = g_bytes_new_static ("secret", 6);
+  GdkContentProvider *providers[] = {
+    gdk_content_provider_new_for_bytes ("text/plain;charset=utf-8", text),
+    gdk_content_provider_new_for_bytes ("text/plain", text),
+    gdk_content_provider_new_for_bytes ("UTF8_STRING", text),
+    gdk_content_provider_new_for_bytes ("x-kde-passwordManagerHint", hint),
+  };
+  g_autoptr(GdkContentProvider) provider = gdk_content_provider_new_union (providers, G_N_ELEMENTS (providers));
+
+  gdk_clipboard_set_content (clipboard, provider);
+  if (clear_after_seconds > 0)
+    {
+      PendingClear *pending = g_new0 (PendingClear, 1);
+
+      pending->clipboard = g_object_ref (clipboard);
+      pending->provider = g_object_ref (provider);
+      g_timeout_add (clear_after_seconds * 1000, clear_clipboard, pending);
+    }
+}
+
+void
+ph_clipboard_copy_text (GtkWidget  *widget,
+                        const char *text)
+{
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
+}

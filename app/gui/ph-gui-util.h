@@ -1,0 +1,25 @@
+/* ph-gui-util.h: small helpers the app's widgets share.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ph-agent-dbus.h"
+#include "ph-secret.h"
+
+G_BEGIN_DECLS
+
+GVariant *ph_secret_to_variant        (const PhSecret *secret);
+GVariant *ph_text_to_bytes_variant    (const char     *text);
+PhSecret *ph_secret_from_reply        (GVariant       *bytes);
+char     *ph_error_dup_message        (const GError   *error);
+gboolean  ph_error_is_denied          (const GError   *error);
+char     *ph_format_time              (gint64          usec);
+
+void      ph_clipboard_copy_secret    (GtkWidget      *widget,
+                                       const PhSecret *secret,
+                                       guint           clear_after_seconds);
+void      ph_clipboard_copy_text      (GtkWidget      *widget,
+                                       const char     *text);
+
+G_END_DECLS

@@ -1,0 +1,235 @@
+/* ph-preferences-window.c: locking, clipboard, Secret Service, style, key derivation.
+ *
+ * Settings are GSettings keys bound to their rows (the agent reads the same schema). The key
+ * derivation cost belongs to the vault's password slot: it is read from the agent, measured
+ * here with core's Argon2id on a throwaway password (in a thread, so the window stays live),
+ * and applied through the agent with the master password, which rewraps only that slot.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ph-crypto.h"
+#include "ph-gui-util.h"
+#include "ph-preferences-window.h"
+
+struct _PhPreferencesWindow
+{
+  AdwPreferencesWindow parent_instance;
+
+  PhDBusAgent1 *agent;
+  GSettings *settings;
+
+  GtkSpinButton *lock_spin;
+  GtkSwitch *session_switch;
+  GtkSpinButton *clipboard_spin;
+  GtkSwitch *secret_service_switch;
+  AdwComboRow *theme_row;
+  GtkSpinButton *memory_spin;
+  GtkSpinButton *passes_spin;
+  AdwActionRow *measure_row;
+  GtkSpinner *measure_spinner;
+  GtkButton *measure_button;
+  AdwPasswordEntryRow *current_password_row;
+};
+
+G_DEFINE_FINAL_TYPE (PhPreferencesWindow, ph_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+static const char * const schemes[] = { "default", "light", "dark" };
+
+static void
+on_theme_selected (PhPreferencesWindow *self)
+{
+  guint selected = adw_combo_row_get_selected (self->theme_row);
+
+  if (selected < G_N_ELEMENTS (schemes))
+    g_settings_set_string (self->settings, "color-scheme", schemes[selected]);
+}
+
+static void
+on_kdf_changed (PhPreferencesWindow *self)
+{
+  adw_action_row_set_subtitle (self->measure_row, _("Not measured for these settings"));
+}
+
+static void
+measure_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  PhKdfParams *params = task_data;
+  g_autoptr(PhSecret) password = ph_secret_new_from_data ((const guint8 *) "measure", 7);
+  g_autoptr(PhSecret) key = NULL;
+  guint8 salt[PH_SALT_BYTES] = { 0 };
+  GError *error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  double *seconds;
+
+  if (!(key = ph_kdf_derive (password, salt, params, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  seconds = g_new (double, 1);
+  *seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  g_task_return_pointer (task, seconds, g_free);
+}
+
+static void
+measure_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  PhPreferencesWindow *self = PH_PREFERENCES_WINDOW (object);
+  g_autoptr(GError) error = NULL;
+  g_autofree double *seconds = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *text = NULL;
+
+  gtk_spinner_set_spinning (self->measure_spinner, FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->measure_button), TRUE);
+  text = seconds ? g_strdup_printf (_("%.2f seconds per unlock"), *seconds) : g_strdup (error->message);
+  adw_action_row_set_subtitle (self->measure_row, text);
+}
+
+static PhKdfParams
+chosen_params (PhPreferencesWindow *self)
+{
+  PhKdfParams params = {
+    .opslimit = gtk_spin_button_get_value_as_int (self->passes_spin),
+    .memlimit = (guint64) gtk_spin_button_get_value_as_int (self->memory_spin) << 20,
+  };
+
+  return params;
+}
+
+static void
+on_measure_clicked (PhPreferencesWindow *self)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, measure_done, NULL);
+  PhKdfParams *params = g_new (PhKdfParams, 1);
+
+  *params = chosen_params (self);
+  g_task_set_task_data (task, params, g_free);
+  gtk_spinner_set_spinning (self->measure_spinner, TRUE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->measure_button), FALSE);
+  adw_action_row_set_subtitle (self->measure_row, _("Measuring…"));
+  g_task_run_in_thread (task, measure_thread);
+}
+
+static void
+change_done (GObject      *object,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  if (!ph_dbus_agent1_call_change_password_finish (PH_DBUS_AGENT1 (object), result, &error))
+    message = ph_error_dup_message (error);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self),
+                                    adw_toast_new (message ? message : _("Key derivation changed")));
+}
+
+static void
+on_apply_kdf (PhPreferencesWindow *self)
+{
+  PhKdfParams params = chosen_params (self);
+  GVariantBuilder options;
+  const char *password = gtk_editable_get_text (GTK_EDITABLE (self->current_password_row));
+
+  if (*password == '\0')
+    return;
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "kdf_ops", g_variant_new_uint64 (params.opslimit));
+  g_variant_builder_add (&options, "{sv}", "kdf_mem", g_variant_new_uint64 (params.memlimit));
+  ph_dbus_agent1_call_change_password (self->agent, ph_text_to_bytes_variant (password),
+                                       ph_text_to_bytes_variant (password), g_variant_builder_end (&options), NULL,
+                                       change_done, g_object_ref (self));
+  gtk_editable_set_text (GTK_EDITABLE (self->current_password_row), "");
+}
+
+static void
+info_done (GObject      *object,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GVariant) info = NULL;
+  guint64 ops = 0, mem = 0;
+
+  if (!ph_dbus_agent1_call_get_vault_info_finish (PH_DBUS_AGENT1 (object), &info, result, NULL))
+    return;
+  if (g_variant_lookup (info, "kdf_ops", "t", &ops) && g_variant_lookup (info, "kdf_mem", "t", &mem))
+    {
+      gtk_spin_button_set_value (self->passes_spin, ops);
+      gtk_spin_button_set_value (self->memory_spin, mem >> 20);
+      adw_action_row_set_subtitle (self->measure_row, _("Press Measure to time the current settings"));
+    }
+}
+
+static void
+ph_preferences_window_dispose (GObject *object)
+{
+  PhPreferencesWindow *self = PH_PREFERENCES_WINDOW (object);
+
+  g_clear_object (&self->agent);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (ph_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+ph_preferences_window_class_init (PhPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ph_preferences_window_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/perihelion/AuthManager/ph-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, lock_spin);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, session_switch);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, clipboard_spin);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, secret_service_switch);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, theme_row);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, memory_spin);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, passes_spin);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, measure_row);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, measure_spinner);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, measure_button);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, current_password_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_kdf_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_measure_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_apply_kdf);
+}
+
+static void
+ph_preferences_window_init (PhPreferencesWindow *self)
+{
+  g_autofree char *scheme = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->settings = g_settings_new (APP_ID);
+  g_settings_bind (self->settings, "auto-lock-timeout", self->lock_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "lock-on-session-lock", self->session_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "clipboard-timeout", self->clipboard_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "secret-service", self->secret_service_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  scheme = g_settings_get_string (self->settings, "color-scheme");
+  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
+    if (g_str_equal (scheme, schemes[i]))
+      adw_combo_row_set_selected (self->theme_row, i);
+  g_signal_connect_swapped (self->theme_row, "notify::selected", G_CALLBACK (on_theme_selected), self);
+}
+
+PhPreferencesWindow *
+ph_preferences_window_new (GtkWindow    *parent,
+                           PhDBusAgent1 *agent)
+{
+  PhPreferencesWindow *self = g_object_new (PH_TYPE_PREFERENCES_WINDOW, "transient-for", parent, NULL);
+
+  self->agent = g_object_ref (agent);
+  if (!ph_dbus_agent1_get_locked (agent))
+    ph_dbus_agent1_call_get_vault_info (agent, NULL, info_done, g_object_ref (self));
+  return self;
+}
