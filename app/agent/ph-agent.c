@@ -1037,6 +1037,11 @@ create_thread (GTask        *task,
       if (keystore == NULL || !ph_vault_remember_on_device (vault, keystore, &error))
         g_warning ("Not remembered on this device: %s", error ? error->message : "no keyring");
     }
+  if (!ph_vault_save (vault, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   g_task_return_pointer (task, g_steal_pointer (&vault), g_object_unref);
 }
 

@@ -152,7 +152,7 @@ rebuild_sidebar (PhWindow *self)
   if (tags[0])
     gtk_list_box_append (self->sidebar, sidebar_heading (_("Tags")));
   for (guint i = 0; tags[i]; i++)
-    gtk_list_box_append (self->sidebar, sidebar_row ("tag-symbolic", tags[i], PH_ENTRY_SCOPE_TAG, tags[i]));
+    gtk_list_box_append (self->sidebar, sidebar_row ("bookmark-new-symbolic", tags[i], PH_ENTRY_SCOPE_TAG, tags[i]));
   if (any_collection)
     gtk_list_box_append (self->sidebar, sidebar_heading (_("Secret Service")));
   for (guint i = 0; any_collection && folders[i]; i++)
@@ -327,14 +327,14 @@ show_page (PhWindow *self)
 {
   const char *path = ph_dbus_agent1_get_vault_path (self->agent);
 
-  if (!ph_dbus_agent1_get_locked (self->agent))
+  if (ph_setup_view_is_busy (self->setup_view))
+    gtk_stack_set_visible_child_name (self->stack, "setup");
+  else if (!ph_dbus_agent1_get_locked (self->agent))
     {
       gtk_stack_set_visible_child_name (self->stack, "browser");
       ph_window_refresh (self);
       gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
     }
-  else if (ph_setup_view_is_busy (self->setup_view))
-    gtk_stack_set_visible_child_name (self->stack, "setup");
   else if (path && !g_file_test (path, G_FILE_TEST_EXISTS))
     gtk_stack_set_visible_child_name (self->stack, "setup");
   else
@@ -840,9 +840,9 @@ ph_window_init (PhWindow *self)
 {
   g_autoptr(GtkListItemFactory) factory = NULL;
 
+  self->settings = g_settings_new (APP_ID);
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->settings = g_settings_new (APP_ID);
   self->entries = ph_entry_list_new ();
   self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->entries)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
