@@ -370,7 +370,7 @@ ph_entry_view_set_entry (PhEntryView *self,
   for (guint i = 0; urls && urls[i]; i++)
     {
       AdwActionRow *row = add_row (self, self->urls_group, _("Website"), urls[i]);
-      GtkWidget *open = add_suffix_button (row, "external-link-symbolic", _("Open Website"));
+      GtkWidget *open = add_suffix_button (row, "web-browser-symbolic", _("Open Website"));
 
       g_object_set_data_full (G_OBJECT (open), "url", g_strdup (urls[i]), g_free);
       g_signal_connect (open, "clicked", G_CALLBACK (on_open_url_clicked), self);
