@@ -22,6 +22,7 @@
 #include "ph-broker.h"
 #include "ph-csv.h"
 #include "ph-entry.h"
+#include "ph-entry-pack.h"
 #include "ph-keystore.h"
 #include <errno.h>
 #include "ph-vault.h"
@@ -663,6 +664,38 @@ handle_list (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+static gboolean
+handle_list_packed (PhDBusAgent1          *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    const char            *query,
+                    PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GBytes) packed = NULL;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_broker_authorize (self->broker, subject, PH_ACTION_LIST, NULL, "vault", &error))
+    return fail (self, invocation, error);
+  if (*query)
+    entries = ph_vault_search (self->vault, query);
+  else
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->vault));
+
+      entries = g_ptr_array_new_full (n, g_object_unref);
+      for (guint i = 0; i < n; i++)
+        g_ptr_array_add (entries, g_list_model_get_item (G_LIST_MODEL (self->vault), i));
+    }
+  packed = ph_entry_pack (entries);
+  end (self);
+  ph_dbus_agent1_complete_list_packed (skeleton, invocation,
+                                       g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, packed, TRUE));
+  return TRUE;
+}
+
 static void
 wipe_and_free (gpointer data)
 {
@@ -1293,6 +1326,7 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-unlock", G_CALLBACK (handle_unlock), self);
   g_signal_connect (self->skeleton, "handle-lock", G_CALLBACK (handle_lock), self);
   g_signal_connect (self->skeleton, "handle-list", G_CALLBACK (handle_list), self);
+  g_signal_connect (self->skeleton, "handle-list-packed", G_CALLBACK (handle_list_packed), self);
   g_signal_connect (self->skeleton, "handle-get-secret", G_CALLBACK (handle_get_secret), self);
   g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);
   g_signal_connect (self->skeleton, "handle-delete-entry", G_CALLBACK (handle_delete_entry), self);

@@ -200,8 +200,9 @@ static void
 refilter (PhEntryList *self)
 {
   g_autoptr(GPtrArray) ranked = NULL;
+  g_autoptr(GPtrArray) old = self->visible;
   GPtrArray *base;
-  guint old_len = self->visible->len;
+  guint old_len = old->len, prefix = 0, suffix = 0;
   gint64 now = g_get_real_time ();
   gboolean filter_hidden = g_hash_table_size (self->hidden) > 0;
 
@@ -214,7 +215,7 @@ refilter (PhEntryList *self)
   else
     base = ensure_sorted (self);
 
-  g_ptr_array_set_size (self->visible, 0);
+  self->visible = g_ptr_array_sized_new (base->len);
   for (guint i = 0; i < base->len; i++)
     {
       PhEntry *entry = g_ptr_array_index (base, i);
@@ -226,8 +227,17 @@ refilter (PhEntryList *self)
         continue;
       g_ptr_array_add (self->visible, entry);
     }
-  if (old_len || self->visible->len)
-    g_list_model_items_changed (G_LIST_MODEL (self), 0, old_len, self->visible->len);
+  /* Announce only what changed between the common head and tail: a view keeps the rows it
+   * already has for them (typing one more letter often keeps the top results in place). */
+  while (prefix < old_len && prefix < self->visible->len &&
+         old->pdata[prefix] == self->visible->pdata[prefix])
+    prefix++;
+  while (suffix < old_len - prefix && suffix < self->visible->len - prefix &&
+         old->pdata[old_len - 1 - suffix] == self->visible->pdata[self->visible->len - 1 - suffix])
+    suffix++;
+  if (old_len - prefix - suffix > 0 || self->visible->len - prefix - suffix > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), prefix, old_len - prefix - suffix,
+                                self->visible->len - prefix - suffix);
 }
 
 /**

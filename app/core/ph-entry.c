@@ -845,62 +845,97 @@ ph_entry_to_variant (PhEntry *self)
  * A client's copy of an entry, for showing and searching. Returns %NULL if @metadata has no
  * id or title. Its sealed fields are stand-ins: only the agent can open the real ones.
  */
+static void
+replace_string (char       **field,
+                const char  *text)
+{
+  g_free (*field);
+  *field = g_strdup (text);
+}
+
 PhEntry *
 ph_entry_new_from_variant (GVariant *metadata)
 {
-  g_autoptr(GBytes) stand_in = g_bytes_new_static ("", 0);
-  g_autoptr(GVariant) history = NULL;
-  g_autoptr(GVariant) fields = NULL;
-  g_autofree const char **protected = NULL;
-  const char *id, *title, *text, *key, *value;
+  g_autoptr(GBytes) stand_in = NULL;
   PhEntry *self;
   GVariantIter iter;
-  gboolean flag;
-  gint64 time;
+  const char *key;
+  GVariant *value;
 
   g_return_val_if_fail (g_variant_is_of_type (metadata, G_VARIANT_TYPE_VARDICT), NULL);
 
-  if (!g_variant_lookup (metadata, "id", "&s", &id) || !g_variant_lookup (metadata, "title", "&s", &title) ||
-      !g_utf8_validate (title, -1, NULL))
-    return NULL;
   self = ph_entry_new_empty ();
-  self->id = g_strdup (id);
-  self->title = g_strdup (title);
-  if (g_variant_lookup (metadata, "username", "&s", &text) && *text)
-    self->username = g_strdup (text);
-  if (g_variant_lookup (metadata, "folder", "&s", &text) && *text)
-    self->folder = g_strdup (text);
-  if (g_variant_lookup (metadata, "notes", "&s", &text) && *text)
-    self->notes = g_strdup (text);
-  if (g_variant_lookup (metadata, "urls", "^as", &self->urls) && self->urls[0] == NULL)
-    g_clear_pointer (&self->urls, g_strfreev);
-  if (g_variant_lookup (metadata, "tags", "^as", &self->tags) && self->tags[0] == NULL)
-    g_clear_pointer (&self->tags, g_strfreev);
-  if (g_variant_lookup (metadata, "sensitivity", "&s", &text))
-    ph_sensitivity_from_string (text, &self->sensitivity);
-  g_variant_lookup (metadata, "favorite", "b", &self->favorite);
-  g_variant_lookup (metadata, "created", "x", &self->created);
-  g_variant_lookup (metadata, "modified", "x", &self->modified);
-  g_variant_lookup (metadata, "rotation_due", "x", &self->rotation_due);
+  stand_in = g_bytes_new_static ("", 0);
+  /* One pass over the dictionary: a lookup per key would scan it again for each. */
+  g_variant_iter_init (&iter, metadata);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      const GVariantType *type = g_variant_get_type (value);
+      gboolean is_string = g_variant_type_equal (type, G_VARIANT_TYPE_STRING);
+      const char *text = is_string ? g_variant_get_string (value, NULL) : NULL;
+      gboolean is_bool = g_variant_type_equal (type, G_VARIANT_TYPE_BOOLEAN);
+      gboolean is_time = g_variant_type_equal (type, G_VARIANT_TYPE_INT64);
+      gboolean is_strv = g_variant_type_equal (type, G_VARIANT_TYPE_STRING_ARRAY);
+
+      if (is_string && g_str_equal (key, "id"))
+        replace_string (&self->id, text);
+      else if (is_string && g_str_equal (key, "title") && g_utf8_validate (text, -1, NULL))
+        replace_string (&self->title, text);
+      else if (is_string && g_str_equal (key, "username") && *text)
+        replace_string (&self->username, text);
+      else if (is_string && g_str_equal (key, "folder") && *text)
+        replace_string (&self->folder, text);
+      else if (is_string && g_str_equal (key, "notes") && *text)
+        replace_string (&self->notes, text);
+      else if (is_string && g_str_equal (key, "sensitivity"))
+        ph_sensitivity_from_string (text, &self->sensitivity);
+      else if (is_strv && g_str_equal (key, "urls") && g_variant_n_children (value) > 0)
+        self->urls = g_variant_dup_strv (value, NULL);
+      else if (is_strv && g_str_equal (key, "tags") && g_variant_n_children (value) > 0)
+        self->tags = g_variant_dup_strv (value, NULL);
+      else if (is_strv && g_str_equal (key, "protected_fields"))
+        {
+          g_autofree const char **names = g_variant_get_strv (value, NULL);
+
+          for (guint i = 0; names[i]; i++)
+            ph_entry_add_field (self, names[i], NULL, stand_in);
+        }
+      else if (is_bool && g_str_equal (key, "favorite"))
+        self->favorite = g_variant_get_boolean (value);
+      else if (is_bool && g_str_equal (key, "has_password") && g_variant_get_boolean (value))
+        self->sealed_password = g_bytes_ref (stand_in);
+      else if (is_bool && g_str_equal (key, "has_otp") && g_variant_get_boolean (value))
+        self->sealed_otp = g_bytes_ref (stand_in);
+      else if (is_time && g_str_equal (key, "created"))
+        self->created = g_variant_get_int64 (value);
+      else if (is_time && g_str_equal (key, "modified"))
+        self->modified = g_variant_get_int64 (value);
+      else if (is_time && g_str_equal (key, "rotation_due"))
+        self->rotation_due = g_variant_get_int64 (value);
+      else if (g_variant_type_equal (type, G_VARIANT_TYPE ("ax")) && g_str_equal (key, "history"))
+        {
+          gsize n = 0;
+          const gint64 *times = g_variant_get_fixed_array (value, &n, sizeof (gint64));
+
+          for (gsize i = 0; i < n; i++)
+            ph_entry_push_history (self, stand_in, times[i]);
+        }
+      else if (g_variant_type_equal (type, G_VARIANT_TYPE ("a{ss}")) && g_str_equal (key, "fields"))
+        {
+          GVariantIter fields;
+          const char *name, *field_value;
+
+          g_variant_iter_init (&fields, value);
+          while (g_variant_iter_next (&fields, "{&s&s}", &name, &field_value))
+            ph_entry_add_field (self, name, field_value, NULL);
+        }
+      g_variant_unref (value);
+    }
   self->base_modified = self->modified;
-  if (g_variant_lookup (metadata, "has_password", "b", &flag) && flag)
-    self->sealed_password = g_bytes_ref (stand_in);
-  if (g_variant_lookup (metadata, "has_otp", "b", &flag) && flag)
-    self->sealed_otp = g_bytes_ref (stand_in);
-  if ((history = g_variant_lookup_value (metadata, "history", G_VARIANT_TYPE ("ax"))))
+  if (self->id == NULL || self->title == NULL)
     {
-      g_variant_iter_init (&iter, history);
-      while (g_variant_iter_next (&iter, "x", &time))
-        ph_entry_push_history (self, stand_in, time);
+      g_object_unref (self);
+      return NULL;
     }
-  if ((fields = g_variant_lookup_value (metadata, "fields", G_VARIANT_TYPE ("a{ss}"))))
-    {
-      g_variant_iter_init (&iter, fields);
-      while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
-        ph_entry_add_field (self, key, value, NULL);
-    }
-  if (g_variant_lookup (metadata, "protected_fields", "^a&s", &protected))
-    for (guint i = 0; protected[i]; i++)
-      ph_entry_add_field (self, protected[i], NULL, stand_in);
   return self;
 }

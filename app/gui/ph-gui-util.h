@@ -5,6 +5,7 @@
 #include <gtk/gtk.h>
 
 #include "ph-agent-dbus.h"
+#include "ph-entry.h"
 #include "ph-secret.h"
 
 G_BEGIN_DECLS
@@ -21,5 +22,7 @@ void      ph_clipboard_copy_secret    (GtkWidget      *widget,
                                        guint           clear_after_seconds);
 void      ph_clipboard_copy_text      (GtkWidget      *widget,
                                        const char     *text);
+
+GtkListItemFactory *ph_entry_row_factory_new (void);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include "ph-audit-window.h"
 #include "ph-entry-editor.h"
+#include "ph-entry-pack.h"
 #include "ph-entry-view.h"
 #include "ph-gui-util.h"
 #include "ph-policy-window.h"
@@ -275,29 +276,26 @@ list_done (GObject      *object,
 {
   g_autoptr(PhWindow) self = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GVariant) packed = NULL;
   g_autoptr(GPtrArray) entries = NULL;
   g_autofree char *selected_id = NULL;
   PhEntry *selected;
-  GVariantIter iter;
-  GVariant *metadata;
 
-  if (!ph_dbus_agent1_call_list_finish (PH_DBUS_AGENT1 (object), &list, result, &error))
+  if (!ph_dbus_agent1_call_list_packed_finish (PH_DBUS_AGENT1 (object), &packed, result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         ph_window_show_error (self, error);
       return;
     }
-  entries = g_ptr_array_new_full (g_variant_n_children (list), g_object_unref);
-  g_variant_iter_init (&iter, list);
-  while ((metadata = g_variant_iter_next_value (&iter)))
-    {
-      PhEntry *entry = ph_entry_new_from_variant (metadata);
+  {
+    g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (packed);
 
-      if (entry)
-        g_ptr_array_add (entries, entry);
-      g_variant_unref (metadata);
-    }
+    if (!(entries = ph_entry_unpack (bytes, &error)))
+      {
+        ph_window_show_error (self, error);
+        return;
+      }
+  }
   selected = gtk_single_selection_get_selected_item (self->selection);
   selected_id = selected ? g_strdup (ph_entry_get_id (selected)) : NULL;
   ph_entry_list_set_entries (self->entries, entries);
@@ -317,7 +315,7 @@ list_done (GObject      *object,
 void
 ph_window_refresh (PhWindow *self)
 {
-  ph_dbus_agent1_call_list (self->agent, "", NULL, list_done, g_object_ref (self));
+  ph_dbus_agent1_call_list_packed (self->agent, "", NULL, list_done, g_object_ref (self));
 }
 
 /* Pages */
@@ -848,7 +846,7 @@ ph_window_init (PhWindow *self)
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   g_signal_connect_swapped (self->selection, "notify::selected-item", G_CALLBACK (on_selection_changed), self);
-  factory = gtk_builder_list_item_factory_new_from_resource (NULL, "/org/perihelion/AuthManager/ph-entry-row.ui");
+  factory = ph_entry_row_factory_new ();
   gtk_list_view_set_factory (self->list_view, factory);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_swapped (self->setup_view, "finished", G_CALLBACK (on_setup_finished), self);
