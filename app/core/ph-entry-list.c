@@ -22,6 +22,8 @@ struct _PhEntryList
   GHashTable *by_id;        /* id -> PhEntry */
   GHashTable *hidden;       /* ids not shown (deletions waiting for their undo to expire) */
   PhSearchIndex *index;     /* built on the first query */
+  char *matched_query;      /* the last query, and what it matched (entry indices): a query */
+  GArray *matched;          /* that extends it searches only those */
   GPtrArray *sorted;        /* entries in sort order, built on demand */
   GPtrArray *visible;       /* what the model shows */
 
@@ -73,6 +75,8 @@ ph_entry_list_finalize (GObject *object)
   PhEntryList *self = PH_ENTRY_LIST (object);
 
   g_clear_pointer (&self->index, ph_search_index_free);
+  g_clear_pointer (&self->matched, g_array_unref);
+  g_free (self->matched_query);
   g_clear_pointer (&self->sorted, g_ptr_array_unref);
   g_clear_pointer (&self->visible, g_ptr_array_unref);
   g_clear_pointer (&self->by_id, g_hash_table_unref);
@@ -208,12 +212,25 @@ refilter (PhEntryList *self)
 
   if (self->query && *self->query)
     {
+      GArray *within = NULL;
+      GArray *matched = NULL;
+
       if (self->index == NULL)
         self->index = ph_search_index_new (self->entries);
-      base = ranked = ph_search_index_query (self->index, self->query);
+      if (self->matched && g_str_has_prefix (self->query, self->matched_query))
+        within = self->matched;
+      base = ranked = ph_search_index_query_within (self->index, self->query, within, &matched);
+      g_clear_pointer (&self->matched, g_array_unref);
+      self->matched = matched;
+      g_free (self->matched_query);
+      self->matched_query = g_strdup (self->query);
     }
   else
-    base = ensure_sorted (self);
+    {
+      g_clear_pointer (&self->matched, g_array_unref);
+      g_clear_pointer (&self->matched_query, g_free);
+      base = ensure_sorted (self);
+    }
 
   self->visible = g_ptr_array_sized_new (base->len);
   for (guint i = 0; i < base->len; i++)
@@ -253,6 +270,8 @@ ph_entry_list_set_entries (PhEntryList *self,
   g_return_if_fail (PH_IS_ENTRY_LIST (self));
 
   g_clear_pointer (&self->index, ph_search_index_free);
+  g_clear_pointer (&self->matched, g_array_unref);
+  g_clear_pointer (&self->matched_query, g_free);
   g_clear_pointer (&self->sorted, g_ptr_array_unref);
   /* The visible list borrows from the old entries until the views hear of the change. */
   g_autoptr(GPtrArray) old = g_steal_pointer (&self->entries);

@@ -176,19 +176,50 @@ score_token (const char *segment,
   return best;
 }
 
+/* The sum of every token's score, or 0 when one of them is not in the segment. */
+static int
+score_all (const char  *segment,
+           GStrv        tokens)
+{
+  int total = 0;
+
+  for (guint i = 0; tokens[i]; i++)
+    {
+      int score;
+
+      if (*tokens[i] == '\0')
+        continue;
+      score = score_token (segment, tokens[i], strlen (tokens[i]));
+      if (score == 0)
+        return 0;
+      total += score;
+    }
+  return total;
+}
+
 /**
- * ph_search_index_query:
+ * ph_search_index_query_within:
  * @query: words to look for; every word must occur (as a substring, case-insensitively) in
  *   the title, username, URL hosts, tags or folder
+ * @within: (nullable) (element-type guint): only these entries (indices into the index's
+ *   entries, ascending); %NULL for all
+ * @out_matched: (out) (optional) (element-type guint): the matching entries' indices,
+ *   ascending: the @within of a narrower query
  *
  * Ranks whole-field matches over prefixes over word starts over inner substrings, and title
  * over host over username over tags over folder; ties keep vault order.
  *
+ * A query that extends the previous one (one more letter, one more word) can only match what
+ * the previous one matched, so a search field passes the previous matches as @within: typing
+ * then costs what the remaining matches cost, not a scan of the whole vault.
+ *
  * Returns: (transfer container): matching entries, best first
  */
 GPtrArray *
-ph_search_index_query (PhSearchIndex *self,
-                       const char    *query)
+ph_search_index_query_within (PhSearchIndex *self,
+                              const char    *query,
+                              GArray        *within,
+                              GArray       **out_matched)
 {
   g_autofree char *folded = ph_search_fold (query);
   g_auto(GStrv) tokens = g_strsplit_set (g_strstrip (folded), " \t\n\r\x1f", -1);
@@ -213,6 +244,12 @@ ph_search_index_query (PhSearchIndex *self,
 
       for (guint i = 0; i < self->entries->len; i++)
         g_ptr_array_add (all, g_object_ref (g_ptr_array_index (self->entries, i)));
+      if (out_matched)
+        {
+          *out_matched = g_array_sized_new (FALSE, FALSE, sizeof (guint), self->entries->len);
+          for (guint i = 0; i < self->entries->len; i++)
+            g_array_append_val (*out_matched, i);
+        }
       return all;
     }
 
@@ -220,39 +257,48 @@ ph_search_index_query (PhSearchIndex *self,
   matched = g_new (guint, self->entries->len);
   scores = g_new (int, self->entries->len);
 
-  p = self->text;
-  end = self->text + self->text_len;
-  while (p < end && (p = memmem (p, end - p, driver, driver_len)) != NULL)
+  if (within)
     {
-      guint32 offset = p - self->text;
-      int total = 0;
-
-      /* Matches come in increasing order, so the owning entry is found by walking forward. */
-      while (self->starts[cursor + 1] <= offset)
-        cursor++;
-
-      for (guint i = 0; tokens[i]; i++)
+      for (guint k = 0; k < within->len; k++)
         {
-          int score;
+          guint index = g_array_index (within, guint, k);
+          int total = score_all (self->text + self->starts[index], tokens);
 
-          if (*tokens[i] == '\0')
-            continue;
-          score = score_token (self->text + self->starts[cursor], tokens[i], strlen (tokens[i]));
-          if (score == 0)
+          if (total > 0)
             {
-              total = 0;
-              break;
+              matched[n_matched] = index;
+              scores[n_matched] = MIN (total, MAX_SCORE);
+              n_matched++;
             }
-          total += score;
         }
-
-      if (total > 0)
+    }
+  else
+    {
+      p = self->text;
+      end = self->text + self->text_len;
+      while (p < end && (p = memmem (p, end - p, driver, driver_len)) != NULL)
         {
-          matched[n_matched] = cursor;
-          scores[n_matched] = MIN (total, MAX_SCORE);
-          n_matched++;
+          guint32 offset = p - self->text;
+          int total;
+
+          /* Matches come in increasing order, so the owning entry is found by walking forward. */
+          while (self->starts[cursor + 1] <= offset)
+            cursor++;
+          total = score_all (self->text + self->starts[cursor], tokens);
+          if (total > 0)
+            {
+              matched[n_matched] = cursor;
+              scores[n_matched] = MIN (total, MAX_SCORE);
+              n_matched++;
+            }
+          p = self->text + self->starts[cursor + 1];
         }
-      p = self->text + self->starts[cursor + 1];
+    }
+
+  if (out_matched)
+    {
+      *out_matched = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_matched);
+      g_array_append_vals (*out_matched, matched, n_matched);
     }
 
   /* Scores are small integers: a counting sort ranks in linear time and keeps ties stable. */
@@ -269,4 +315,18 @@ ph_search_index_query (PhSearchIndex *self,
       result->pdata[slot] = g_object_ref (g_ptr_array_index (self->entries, matched[i]));
     }
   return result;
+}
+
+/**
+ * ph_search_index_query:
+ *
+ * ph_search_index_query_within() over every entry.
+ *
+ * Returns: (transfer container): matching entries, best first
+ */
+GPtrArray *
+ph_search_index_query (PhSearchIndex *self,
+                       const char    *query)
+{
+  return ph_search_index_query_within (self, query, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "ph-gui-util.h"
+#include "ph-row.h"
 
 static void
 wipe_secret (gpointer data)
@@ -129,8 +130,8 @@ ph_clipboard_copy_text (GtkWidget  *widget,
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
 }
 
-/* Rows of the entry list. Built in code rather than from a template: a search that replaces the
- * rows on screen builds them again, and a GtkBuilder parse per row cost more than the search. */
+/* Rows of the entry list (items: PhRow, see ph-row-model.c). Built in code rather than from a
+ * template: a GtkBuilder parse per row costs more than a search. */
 
 static void
 entry_row_setup (GtkSignalListItemFactory *factory,
@@ -164,10 +165,11 @@ entry_row_setup (GtkSignalListItemFactory *factory,
 }
 
 static void
-entry_row_bind (GtkSignalListItemFactory *factory,
-                GtkListItem              *item)
+entry_row_update (PhRow       *row,
+                  GParamSpec  *pspec,
+                  GtkListItem *item)
 {
-  PhEntry *entry = gtk_list_item_get_item (item);
+  PhEntry *entry = ph_row_get_entry (row);
   GtkWidget *box = gtk_list_item_get_child (item);
   GtkWidget *text = gtk_widget_get_next_sibling (gtk_widget_get_first_child (box));
   GtkWidget *title = gtk_widget_get_first_child (text);
@@ -179,6 +181,23 @@ entry_row_bind (GtkSignalListItemFactory *factory,
   gtk_widget_set_visible (star, ph_entry_get_favorite (entry));
 }
 
+static void
+entry_row_bind (GtkSignalListItemFactory *factory,
+                GtkListItem              *item)
+{
+  PhRow *row = gtk_list_item_get_item (item);
+
+  entry_row_update (row, NULL, item);
+  g_signal_connect_object (row, "notify::entry", G_CALLBACK (entry_row_update), item, 0);
+}
+
+static void
+entry_row_unbind (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item)
+{
+  g_signal_handlers_disconnect_by_func (gtk_list_item_get_item (item), entry_row_update, item);
+}
+
 GtkListItemFactory *
 ph_entry_row_factory_new (void)
 {
@@ -186,5 +205,6 @@ ph_entry_row_factory_new (void)
 
   g_signal_connect (factory, "setup", G_CALLBACK (entry_row_setup), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (entry_row_bind), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (entry_row_unbind), NULL);
   return factory;
 }

@@ -16,6 +16,7 @@
 #include "ph-entry-view.h"
 #include "ph-gui-util.h"
 #include "ph-policy-window.h"
+#include "ph-row-model.h"
 #include "ph-setup-view.h"
 #include "ph-window.h"
 
@@ -25,7 +26,9 @@ struct _PhWindow
 
   PhDBusAgent1 *agent;
   PhEntryList *entries;
+  PhRowModel *rows;
   GtkSingleSelection *selection;
+  char *selected_id;           /* the entry on show, kept selected while the list changes */
   GSettings *settings;
   char *pending_delete;        /* an entry deleted in the UI whose Undo toast is still up */
   AdwToast *delete_toast;
@@ -215,12 +218,46 @@ update_empty_state (PhWindow *self)
   gtk_stack_set_visible_child_name (self->list_stack, "empty");
 }
 
+static PhEntry *
+selected_entry (PhWindow *self)
+{
+  PhRow *row = gtk_single_selection_get_selected_item (self->selection);
+
+  return row ? ph_row_get_entry (row) : NULL;
+}
+
 static void
 on_selection_changed (PhWindow *self)
 {
-  PhEntry *entry = gtk_single_selection_get_selected_item (self->selection);
+  PhEntry *entry = selected_entry (self);
 
+  g_free (self->selected_id);
+  self->selected_id = entry ? g_strdup (ph_entry_get_id (entry)) : NULL;
   ph_entry_view_set_entry (self->entry_view, entry);
+}
+
+/* Rows stay in place while the list changes (ph-row-model.c), so the selection would stay on
+ * a position: move it to where the selected entry went, or clear it. */
+static void
+on_entries_reordered (PhWindow *self)
+{
+  g_autofree char *id = g_strdup (self->selected_id);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->entries));
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  if (id == NULL)
+    return;
+  for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
+    {
+      g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->entries), i);
+
+      if (g_str_equal (ph_entry_get_id (entry), id))
+        position = i;
+    }
+  if (position != gtk_single_selection_get_selected (self->selection))
+    gtk_single_selection_set_selected (self->selection, position);
+  else if (selected_entry (self) == NULL || !g_str_equal (ph_entry_get_id (selected_entry (self)), id))
+    on_selection_changed (self);
 }
 
 static void
@@ -296,7 +333,7 @@ list_done (GObject      *object,
         return;
       }
   }
-  selected = gtk_single_selection_get_selected_item (self->selection);
+  selected = selected_entry (self);
   selected_id = selected ? g_strdup (ph_entry_get_id (selected)) : NULL;
   ph_entry_list_set_entries (self->entries, entries);
   rebuild_sidebar (self);
@@ -751,7 +788,9 @@ ph_window_finalize (GObject *object)
 
   g_clear_object (&self->agent);
   g_clear_object (&self->selection);
+  g_clear_object (&self->rows);
   g_clear_object (&self->entries);
+  g_free (self->selected_id);
   g_clear_object (&self->settings);
   g_free (self->pending_delete);
   G_OBJECT_CLASS (ph_window_parent_class)->finalize (object);
@@ -842,7 +881,9 @@ ph_window_init (PhWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->entries = ph_entry_list_new ();
-  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->entries)));
+  self->rows = ph_row_model_new (G_LIST_MODEL (self->entries));
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->rows)));
+  g_signal_connect_swapped (self->entries, "items-changed", G_CALLBACK (on_entries_reordered), self);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   g_signal_connect_swapped (self->selection, "notify::selected-item", G_CALLBACK (on_selection_changed), self);

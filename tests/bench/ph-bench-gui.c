@@ -16,6 +16,7 @@
 #include "ph-entry-pack.h"
 #include "ph-agent-dbus.h"
 #include "ph-gui-util.h"
+#include "ph-row-model.h"
 
 #define N_ENTRIES 100000
 
@@ -155,7 +156,8 @@ bench_search (PhDBusAgent1 *agent)
   window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 800);
   scrolled = gtk_scrolled_window_new ();
-  selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (list)));
+  /* As the window has it: rows that stay put (ph-row-model.c) over the entry list. */
+  selection = gtk_single_selection_new (G_LIST_MODEL (ph_row_model_new (G_LIST_MODEL (list))));
   /* As the window has it: nothing selected until a person picks an entry. */
   gtk_single_selection_set_autoselect (selection, FALSE);
   gtk_single_selection_set_can_unselect (selection, TRUE);
