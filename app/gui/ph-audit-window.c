@@ -421,6 +421,7 @@ ph_audit_window_init (PhAuditWindow *self)
   gtk_column_view_set_model (self->records_view,
                              GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)))));
   add_columns (self);
+  ph_accessible_name_internals (GTK_WIDGET (self));
 }
 
 PhAuditWindow *

@@ -231,6 +231,7 @@ ph_entry_editor_init (PhEntryEditor *self)
   popover = ph_generator_popover_new ();
   gtk_menu_button_set_popover (self->generator_button, popover);
   g_signal_connect_swapped (popover, "use", G_CALLBACK (on_generated), self);
+  ph_accessible_name_internals (GTK_WIDGET (self));
 }
 
 PhEntryEditor *

@@ -7,6 +7,8 @@
 #include <sodium.h>
 #include <glib/gi18n.h>
 
+#include <adwaita.h>
+
 #include "ph-gui-util.h"
 #include "ph-row.h"
 
@@ -207,4 +209,66 @@ ph_entry_row_factory_new (void)
   g_signal_connect (factory, "bind", G_CALLBACK (entry_row_bind), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (entry_row_unbind), NULL);
   return factory;
+}
+
+/* Names for the parts of GTK's and libadwaita's own widgets that GTK 4.8 leaves unnamed to
+ * assistive technology (it falls back to a type name such as "GtkImage"): the peek button of a
+ * password row, the button inside a drop-down, the search and section controls of the
+ * shortcuts window. Buttons with a label or a tooltip are named already and left alone. */
+static const struct
+{
+  const char *icon;
+  const char *label;
+} icon_labels[] = {
+  { "view-reveal-symbolic", N_("Show Password") },
+  { "view-conceal-symbolic", N_("Hide Password") },
+  { "edit-find-symbolic", N_("Search") },
+  { "window-close-symbolic", N_("Close") },
+  { "pan-down-symbolic", N_("Open List") },
+  { "go-previous-symbolic", N_("Back") },
+};
+
+static void
+name_button (GtkWidget *button)
+{
+  GtkWidget *child = GTK_IS_BUTTON (button) ? gtk_button_get_child (GTK_BUTTON (button)) : NULL;
+  const char *label = NULL;
+
+  /* libadwaita's peek button has a tooltip, but GTK 4.8 names it after its image. */
+  if (GTK_IS_IMAGE (child) && gtk_widget_get_ancestor (button, ADW_TYPE_PASSWORD_ENTRY_ROW))
+    {
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Show Password"), -1);
+      return;
+    }
+  if (gtk_widget_get_tooltip_text (button) || (GTK_IS_BUTTON (button) && gtk_button_get_label (GTK_BUTTON (button))))
+    return;
+  if (GTK_IS_IMAGE (child) && gtk_image_get_icon_name (GTK_IMAGE (child)))
+    for (guint i = 0; i < G_N_ELEMENTS (icon_labels); i++)
+      if (g_str_equal (gtk_image_get_icon_name (GTK_IMAGE (child)), icon_labels[i].icon))
+        label = _(icon_labels[i].label);
+  if (label == NULL && gtk_widget_get_ancestor (button, GTK_TYPE_DROP_DOWN))
+    label = _("Open List");
+  if (label == NULL && GTK_IS_MENU_BUTTON (button))
+    label = _("Sections");
+  if (label)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+void
+ph_accessible_name_internals (GtkWidget *root)
+{
+  if (GTK_IS_BUTTON (root) || GTK_IS_MENU_BUTTON (root))
+    name_button (root);
+
+  else if (GTK_IS_SEARCH_ENTRY (root) && gtk_widget_get_tooltip_text (root) == NULL)
+    {
+      const char *placeholder = NULL;
+
+      g_object_get (root, "placeholder-text", &placeholder, NULL);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (root), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      placeholder ? placeholder : _("Search"), -1);
+      g_free ((char *) placeholder);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    ph_accessible_name_internals (child);
 }

@@ -24,5 +24,6 @@ void      ph_clipboard_copy_text      (GtkWidget      *widget,
                                        const char     *text);
 
 GtkListItemFactory *ph_entry_row_factory_new (void);
+void      ph_accessible_name_internals (GtkWidget *root);
 
 G_END_DECLS

@@ -573,6 +573,7 @@ ph_policy_window_init (PhPolicyWindow *self)
   gtk_text_buffer_create_tag (policy, "error", "underline", PANGO_UNDERLINE_ERROR, "background", "rgba(224,27,36,0.15)", NULL);
   g_signal_connect_swapped (model, "changed", G_CALLBACK (on_text_changed), self);
   g_signal_connect_swapped (policy, "changed", G_CALLBACK (on_text_changed), self);
+  ph_accessible_name_internals (GTK_WIDGET (self));
 }
 
 PhPolicyWindow *

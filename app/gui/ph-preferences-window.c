@@ -220,6 +220,7 @@ ph_preferences_window_init (PhPreferencesWindow *self)
     if (g_str_equal (scheme, schemes[i]))
       adw_combo_row_set_selected (self->theme_row, i);
   g_signal_connect_swapped (self->theme_row, "notify::selected", G_CALLBACK (on_theme_selected), self);
+  ph_accessible_name_internals (GTK_WIDGET (self));
 }
 
 PhPreferencesWindow *

@@ -894,6 +894,7 @@ ph_window_init (PhWindow *self)
   g_signal_connect_swapped (self, "close-request", G_CALLBACK (on_close_request), self);
   g_signal_connect_swapped (self->settings, "changed::sort-order", G_CALLBACK (on_sort_changed), self);
   on_sort_changed (self);
+  ph_accessible_name_internals (GTK_WIDGET (self));
 }
 
 PhWindow *
@@ -903,6 +904,8 @@ ph_window_new (AdwApplication *application,
   PhWindow *self = g_object_new (PH_TYPE_WINDOW, "application", application, NULL);
 
   self->agent = g_object_ref (agent);
+  if (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self)))
+    ph_accessible_name_internals (GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self))));
   ph_setup_view_set_agent (self->setup_view, agent);
   g_signal_connect_swapped (agent, "g-properties-changed", G_CALLBACK (on_agent_properties_changed), self);
   g_signal_connect_swapped (agent, "entries-changed", G_CALLBACK (on_entries_changed), self);
