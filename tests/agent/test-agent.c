@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "ph-broker.h"
+#include "ph-entry-pack.h"
 #include "ph-test-util.h"
 
 #define NAME "org.perihelion.Agent"
@@ -600,6 +601,217 @@ test_activation (void)
   kill (agent_pid, SIGTERM);
 }
 
+/* What the app uses beyond the CLI's calls: the packed listing, import, favorites and rotation,
+ * earlier passwords, vault info, a password change, opening another file, creating a vault. */
+static GPtrArray *
+list_packed (Fixture    *f,
+             const char *query)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = call (f, "ListPacked", g_variant_new ("(s)", query), &error);
+  g_autoptr(GVariant) bytes = NULL;
+  g_autoptr(GBytes) data = NULL;
+  GPtrArray *entries;
+
+  g_assert_no_error (error);
+  bytes = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_data_as_bytes (bytes);
+  entries = ph_entry_unpack (data, &error);
+  g_assert_no_error (error);
+  return entries;
+}
+
+static PhEntry *
+find_title (GPtrArray  *entries,
+            const char *title)
+{
+  for (guint i = 0; i < entries->len; i++)
+    if (g_str_equal (ph_entry_get_title (g_ptr_array_index (entries, i)), title))
+      return g_ptr_array_index (entries, i);
+  return NULL;
+}
+
+static char *
+get_secret (Fixture     *f,
+            const char  *entry,
+            const char  *field,
+            const char  *action,
+            GError     **error)
+{
+  g_autoptr(GVariant) reply = call (f, "GetSecret", g_variant_new ("(sss)", entry, field, action), error);
+  g_autoptr(GVariant) bytes = NULL;
+  gsize len;
+  const char *data;
+
+  if (reply == NULL)
+    return NULL;
+  bytes = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_fixed_array (bytes, &len, 1);
+  return g_strndup (data, len);
+}
+
+static void
+test_app_api (Fixture      *f,
+              gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *not_a_vault = g_build_filename (f->dir, "notes.txt", NULL);
+  g_autofree char *secret = NULL;
+  const char csv[] = "title,username,password,url\nImported,ann,imported-pw,https://imported.example\n";
+  GVariantBuilder attributes;
+  guint count = 0;
+
+  /* Opening another file: only an absolute path to a real vault, only while locked. */
+  g_assert_true (g_file_set_contents (not_a_vault, "hello", -1, NULL));
+  reply = call (f, "OpenVault", g_variant_new ("(s)", "relative.phvault"), &error);
+  assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_clear_error (&error);
+  reply = call (f, "OpenVault", g_variant_new ("(s)", not_a_vault), &error);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  reply = call (f, "Create", g_variant_new ("(@aya{sv})", password_variant ("other"), NULL), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.Failed");   /* a vault is already there */
+  g_clear_error (&error);
+
+  unlock (f, "master");
+  reply = call (f, "OpenVault", g_variant_new ("(s)", f->vault_path), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.Failed");   /* not while unlocked */
+  g_clear_error (&error);
+
+  /* The packed listing carries what List does. */
+  entries = list_packed (f, "");
+  g_assert_cmpuint (entries->len, ==, 2);
+  g_assert_nonnull (find_title (entries, "GitHub"));
+  g_assert_true (ph_entry_has_password (find_title (entries, "GitHub")));
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  entries = list_packed (f, "bank");
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+
+  /* Import: one request, one save. */
+  reply = call (f, "Import", g_variant_new ("(s@ay)", "csv", password_variant (csv)), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &count);
+  g_assert_cmpuint (count, ==, 1);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "Import", g_variant_new ("(s@ay)", "kdbx", password_variant (csv)), &error);
+  assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_clear_error (&error);
+
+  /* Favorite, rotation date, and a new password that pushes the old one into the history. */
+  g_variant_builder_init (&attributes, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&attributes, "{sv}", "favorite", g_variant_new_boolean (TRUE));
+  g_variant_builder_add (&attributes, "{sv}", "rotation_due", g_variant_new_int64 (1234567));
+  reply = call (f, "EditEntry", g_variant_new ("(sa{sv}@ay)", "GitHub", &attributes, password_variant ("rotated-pw")),
+                &error);
+  g_assert_no_error (error);
+  entries = list_packed (f, "");
+  g_assert_cmpuint (entries->len, ==, 3);
+  g_assert_true (ph_entry_get_favorite (find_title (entries, "GitHub")));
+  g_assert_cmpint (ph_entry_get_rotation_due (find_title (entries, "GitHub")), ==, 1234567);
+  g_assert_cmpuint (ph_entry_get_n_history (find_title (entries, "GitHub")), ==, 1);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  secret = get_secret (f, "GitHub", "history:0", "reveal", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (secret, ==, CANARY);
+  g_clear_pointer (&secret, g_free);
+  secret = get_secret (f, "GitHub", "history:0", "copy", &error);
+  assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_clear_error (&error);
+  secret = get_secret (f, "GitHub", "history:7", "reveal", &error);
+  g_assert_null (secret);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* Vault info, and a key derivation change that needs the master password. */
+  reply = call (f, "GetVaultInfo", NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) info = g_variant_get_child_value (reply, 0);
+    guint32 n = 0;
+    guint64 mem = 0;
+
+    g_assert_true (g_variant_lookup (info, "entries", "u", &n));
+    g_assert_cmpuint (n, ==, 3);
+    g_assert_true (g_variant_lookup (info, "kdf_mem", "t", &mem));
+    g_assert_cmpuint (mem, >, 0);
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "ChangePassword", g_variant_new ("(@ay@aya{sv})", password_variant ("wrong"),
+                                                    password_variant ("new master"), NULL), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.WrongPassword");
+  g_clear_error (&error);
+  {
+    GVariantBuilder options;
+
+    g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add (&options, "{sv}", "kdf_ops", g_variant_new_uint64 (3));
+    g_variant_builder_add (&options, "{sv}", "kdf_mem", g_variant_new_uint64 (64u << 20));
+    reply = call (f, "ChangePassword", g_variant_new ("(@ay@aya{sv})", password_variant ("master"),
+                                                      password_variant ("new master"), &options), &error);
+    g_assert_no_error (error);
+  }
+  reply = call (f, "Lock", NULL, &error);
+  g_assert_no_error (error);
+  g_usleep (1100 * 1000);   /* the delay after the wrong password above */
+  unlock (f, "new master");
+  reply = call (f, "GetVaultInfo", NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) info = g_variant_get_child_value (reply, 0);
+    guint64 ops = 0;
+
+    g_assert_true (g_variant_lookup (info, "kdf_ops", "t", &ops));
+    g_assert_cmpuint (ops, ==, 3);
+  }
+}
+
+static void
+test_create (Fixture      *f,
+             gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) key = NULL;
+  GVariantBuilder options;
+  gsize len = 0;
+
+  /* The agent serves a path where no vault is yet: the app's first run. */
+  stop_agent (f);
+  g_free (f->vault_path);
+  f->vault_path = g_build_filename (f->dir, "new", "created.phvault", NULL);
+  start_agent (f, "600");
+  g_assert_true (get_locked (f));
+
+  reply = call (f, "Create", g_variant_new ("(@aya{sv})", password_variant (""), NULL), &error);
+  assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs");   /* an empty password */
+  g_clear_error (&error);
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "kdf_ops", g_variant_new_uint64 (2));
+  g_variant_builder_add (&options, "{sv}", "kdf_mem", g_variant_new_uint64 (64u << 20));
+  reply = call (f, "Create", g_variant_new ("(@aya{sv})", password_variant ("created master"), &options), &error);
+  g_assert_no_error (error);
+  key = g_variant_get_child_value (reply, 0);
+  g_variant_get_fixed_array (key, &len, 1);
+  g_assert_cmpuint (len, >, 20);
+  g_assert_false (get_locked (f));
+  g_assert_true (g_file_test (f->vault_path, G_FILE_TEST_EXISTS));
+
+  /* A second Create refuses: the vault is there now. */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "Create", g_variant_new ("(@aya{sv})", password_variant ("again"), NULL), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.Failed");
+  g_clear_error (&error);
+
+  /* And it opens with its password after a lock. */
+  reply = call (f, "Lock", NULL, &error);
+  g_assert_no_error (error);
+  unlock (f, "created master");
+  g_assert_false (get_locked (f));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -634,6 +846,8 @@ main (int    argc,
   ADD ("session-lock", test_session_lock, NULL);
   ADD ("crashed-client", test_crashed_client, NULL);
   ADD ("cli-through-agent", test_cli_through_agent, NULL);
+  ADD ("app-api", test_app_api, NULL);
+  ADD ("create", test_create, NULL);
   g_test_add_func ("/agent/activation", test_activation);
 
   status = g_test_run ();
