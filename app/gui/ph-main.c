@@ -18,7 +18,8 @@ main (int    argc,
   /* Secrets pass through this process when a person reveals or copies one: no core dumps. */
   prctl (PR_SET_DUMPABLE, 0);
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* An uninstalled build can point at its compiled translations. */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("PERIHELION_LOCALEDIR") ? g_getenv ("PERIHELION_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   ph_crypto_init ();
