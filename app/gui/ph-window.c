@@ -357,12 +357,27 @@ ph_window_refresh (PhWindow *self)
 
 /* Pages */
 
+static void on_setup_finished (PhWindow *self);
+
+/* The first-run pages are built only when there is no vault: most starts never need them. */
+static void
+ensure_setup_view (PhWindow *self)
+{
+  if (self->setup_view)
+    return;
+  self->setup_view = PH_SETUP_VIEW (g_object_new (PH_TYPE_SETUP_VIEW, NULL));
+  ph_setup_view_set_agent (self->setup_view, self->agent);
+  g_signal_connect_swapped (self->setup_view, "finished", G_CALLBACK (on_setup_finished), self);
+  gtk_stack_add_named (self->stack, GTK_WIDGET (self->setup_view), "setup");
+  ph_accessible_name_internals (GTK_WIDGET (self->setup_view));
+}
+
 static void
 show_page (PhWindow *self)
 {
   const char *path = ph_dbus_agent1_get_vault_path (self->agent);
 
-  if (ph_setup_view_is_busy (self->setup_view))
+  if (self->setup_view && ph_setup_view_is_busy (self->setup_view))
     gtk_stack_set_visible_child_name (self->stack, "setup");
   else if (!ph_dbus_agent1_get_locked (self->agent))
     {
@@ -371,7 +386,10 @@ show_page (PhWindow *self)
       gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
     }
   else if (path && !g_file_test (path, G_FILE_TEST_EXISTS))
-    gtk_stack_set_visible_child_name (self->stack, "setup");
+    {
+      ensure_setup_view (self);
+      gtk_stack_set_visible_child_name (self->stack, "setup");
+    }
   else
     {
       GPtrArray *none = g_ptr_array_new ();
@@ -811,14 +829,12 @@ ph_window_class_init (PhWindowClass *klass)
     g_param_spec_string ("sort-order", NULL, NULL, "title", G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  g_type_ensure (PH_TYPE_SETUP_VIEW);
   g_type_ensure (PH_TYPE_ENTRY_VIEW);
   g_type_ensure (PH_TYPE_ENTRY);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/perihelion/AuthManager/ph-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PhWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PhWindow, stack);
-  gtk_widget_class_bind_template_child (widget_class, PhWindow, setup_view);
   gtk_widget_class_bind_template_child (widget_class, PhWindow, unlock_entry);
   gtk_widget_class_bind_template_child (widget_class, PhWindow, unlock_error);
   gtk_widget_class_bind_template_child (widget_class, PhWindow, unlock_button_stack);
@@ -890,7 +906,6 @@ ph_window_init (PhWindow *self)
   factory = ph_entry_row_factory_new ();
   gtk_list_view_set_factory (self->list_view, factory);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
-  g_signal_connect_swapped (self->setup_view, "finished", G_CALLBACK (on_setup_finished), self);
   g_signal_connect_swapped (self, "close-request", G_CALLBACK (on_close_request), self);
   g_signal_connect_swapped (self->settings, "changed::sort-order", G_CALLBACK (on_sort_changed), self);
   on_sort_changed (self);
@@ -906,7 +921,6 @@ ph_window_new (AdwApplication *application,
   self->agent = g_object_ref (agent);
   if (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self)))
     ph_accessible_name_internals (GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self))));
-  ph_setup_view_set_agent (self->setup_view, agent);
   g_signal_connect_swapped (agent, "g-properties-changed", G_CALLBACK (on_agent_properties_changed), self);
   g_signal_connect_swapped (agent, "entries-changed", G_CALLBACK (on_entries_changed), self);
   show_page (self);
