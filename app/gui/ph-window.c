@@ -156,7 +156,7 @@ rebuild_sidebar (PhWindow *self)
   if (tags[0])
     gtk_list_box_append (self->sidebar, sidebar_heading (_("Tags")));
   for (guint i = 0; tags[i]; i++)
-    gtk_list_box_append (self->sidebar, sidebar_row ("bookmark-new-symbolic", tags[i], PH_ENTRY_SCOPE_TAG, tags[i]));
+    gtk_list_box_append (self->sidebar, sidebar_row ("ph-tag-symbolic", tags[i], PH_ENTRY_SCOPE_TAG, tags[i]));
   if (any_collection)
     gtk_list_box_append (self->sidebar, sidebar_heading (_("Secret Service")));
   for (guint i = 0; any_collection && folders[i]; i++)

@@ -189,6 +189,16 @@ screenshot (GtkWidget  *widget,
 
   wait_until (is_mapped, widget);
   wait_ms (300);  /* transitions and the first frame */
+  /* The screenshots go into the metainfo: without the toasts of the steps before. */
+  {
+    GtkWidget *overlay = find_type (widget, ADW_TYPE_TOAST_OVERLAY);
+
+    for (GtkWidget *child = overlay ? gtk_widget_get_first_child (overlay) : NULL; child;
+         child = gtk_widget_get_next_sibling (child))
+      if (g_str_equal (G_OBJECT_TYPE_NAME (child), "AdwToastWidget"))
+        gtk_widget_set_visible (child, FALSE);
+    wait_ms (100);
+  }
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
@@ -809,6 +819,9 @@ main (int    argc,
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (t.agent), 60000);
   wait_until (agent_listening, NULL);
 
+  /* What GtkApplication does for the installed app: its icons from its resources. */
+  gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                    "/org/perihelion/AuthManager/icons");
   t.window = g_object_ref_sink (ph_window_new (NULL, t.agent));
   gtk_window_present (GTK_WINDOW (t.window));
 
