@@ -308,7 +308,29 @@ add_entry (const char *title,
   set_text (need (editor, "folder_row"), folder);
   set_text (need (editor, "tags_row"), "work, dev");
   if (before == 0)
-    screenshot (editor, "editor.png");
+    {
+      GtkWidget *popover;
+      const char *generated;
+
+      screenshot (editor, "editor.png");
+      /* The generator: a password with its entropy, put into the field by Use. */
+      gtk_widget_activate_action (editor, "editor.generate", NULL);
+      popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (need (editor, "generator_button"))));
+      wait_until (is_mapped, popover);
+      generated = gtk_label_get_text (GTK_LABEL (need (popover, "preview_label")));
+      g_assert_cmpuint (strlen (generated), ==, 24);
+      g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (need (popover, "entropy_label"))), "15"));
+      gtk_stack_set_visible_child_name (GTK_STACK (need (popover, "mode_stack")), "passphrase");
+      {
+        g_auto(GStrv) words = g_strsplit (gtk_label_get_text (GTK_LABEL (need (popover, "preview_label"))), "-", -1);
+
+        g_assert_cmpuint (g_strv_length (words), ==, 6);
+      }
+      screenshot (popover, "generator.png");
+      click (need (popover, "use_button"));
+      g_assert_cmpuint (strlen (gtk_editable_get_text (GTK_EDITABLE (need (editor, "password_row")))), >, 20);
+      set_text (need (editor, "password_row"), password);
+    }
   click (need (editor, "save_button"));
   wait_until (editor_closed, NULL);
   wait_until (has_n_entries, GUINT_TO_POINTER (before + 1));
