@@ -297,22 +297,11 @@ on_export_clicked (PhAuditWindow *self)
 }
 
 static void
-setup_cell (GtkSignalListItemFactory *factory,
-            GtkListItem              *item)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_list_item_set_child (item, label);
-}
-
-static void
 bind_cell (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            gpointer                  data)
 {
-  PhAuditWindow *self = g_object_get_data (G_OBJECT (factory), "window");
+  PhAuditWindow *self = g_object_get_data (G_OBJECT (factory), "ph-window");
   Record *record = lookup_record (self, gtk_list_item_get_item (item));
   guint column = GPOINTER_TO_UINT (data);
   GtkWidget *label = gtk_list_item_get_child (item);
@@ -336,16 +325,13 @@ add_columns (PhAuditWindow *self)
 
   for (guint i = 0; i < N_COLUMNS; i++)
     {
-      GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
       GtkColumnViewColumn *column;
 
-      g_object_set_data (G_OBJECT (factory), "window", self);
-      g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
-      g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), GUINT_TO_POINTER (i));
-      column = gtk_column_view_column_new (titles[i], factory);
-      gtk_column_view_column_set_resizable (column, TRUE);
-      gtk_column_view_column_set_expand (column, i == COLUMN_REASON);
-      gtk_column_view_append_column (self->records_view, column);
+      ph_column_view_add_text_column (self->records_view, titles[i], G_CALLBACK (bind_cell), GUINT_TO_POINTER (i),
+                                      i == COLUMN_REASON);
+      /* The cells find the window (and its parsed records) through their factory. */
+      column = g_list_model_get_item (gtk_column_view_get_columns (self->records_view), i);
+      g_object_set_data (G_OBJECT (gtk_column_view_column_get_factory (column)), "ph-window", self);
       g_object_unref (column);
     }
 }

@@ -272,3 +272,34 @@ ph_accessible_name_internals (GtkWidget *root)
   for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
     ph_accessible_name_internals (child);
 }
+
+/* A column of ellipsized, left-aligned text, for the policy and audit tables. @bind fills the
+ * label of one cell: (GtkSignalListItemFactory *, GtkListItem *, @data). */
+static void
+text_cell_setup (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_list_item_set_child (item, label);
+}
+
+void
+ph_column_view_add_text_column (GtkColumnView *view,
+                                const char    *title,
+                                GCallback      bind,
+                                gpointer       data,
+                                gboolean       expand)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  g_autoptr(GtkColumnViewColumn) column = NULL;
+
+  g_signal_connect (factory, "setup", G_CALLBACK (text_cell_setup), NULL);
+  g_signal_connect (factory, "bind", bind, data);
+  column = gtk_column_view_column_new (title, factory);
+  gtk_column_view_column_set_resizable (column, TRUE);
+  gtk_column_view_column_set_expand (column, expand);
+  gtk_column_view_append_column (view, column);
+}

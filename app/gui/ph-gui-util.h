@@ -25,5 +25,10 @@ void      ph_clipboard_copy_text      (GtkWidget      *widget,
 
 GtkListItemFactory *ph_entry_row_factory_new (void);
 void      ph_accessible_name_internals (GtkWidget *root);
+void      ph_column_view_add_text_column (GtkColumnView *view,
+                                          const char    *title,
+                                          GCallback      bind,
+                                          gpointer       data,
+                                          gboolean       expand);
 
 G_END_DECLS

@@ -382,17 +382,6 @@ on_rule_selected (PhPolicyWindow *self)
 }
 
 static void
-setup_cell (GtkSignalListItemFactory *factory,
-            GtkListItem              *item)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_list_item_set_child (item, label);
-}
-
-static void
 bind_cell (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            gpointer                  column)
@@ -419,18 +408,8 @@ add_columns (PhPolicyWindow *self)
   };
 
   for (guint i = 0; i < N_COLUMNS; i++)
-    {
-      GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
-      GtkColumnViewColumn *column;
-
-      g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
-      g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), GUINT_TO_POINTER (i));
-      column = gtk_column_view_column_new (titles[i], factory);
-      gtk_column_view_column_set_resizable (column, TRUE);
-      gtk_column_view_column_set_expand (column, i == COLUMN_COND || i == COLUMN_OBJ);
-      gtk_column_view_append_column (self->rules_view, column);
-      g_object_unref (column);
-    }
+    ph_column_view_add_text_column (self->rules_view, titles[i], G_CALLBACK (bind_cell), GUINT_TO_POINTER (i),
+                                    i == COLUMN_COND || i == COLUMN_OBJ);
 }
 
 /* Loading and saving */
