@@ -26,6 +26,7 @@ struct _PhSearchIndex
   char      *text;
   gsize      text_len;
   guint32   *starts;    /* segment start of each entry, plus one past the end */
+  guint32   *fields;    /* per entry, N_FIELDS + 1 offsets: where each field starts, and the end */
 };
 
 /* Case-insensitive comparison form; a cheap path for ASCII, which most credentials are. */
@@ -96,16 +97,22 @@ ph_search_index_new (GPtrArray *entries)
 
   self->entries = g_ptr_array_ref (entries);
   self->starts = g_new (guint32, entries->len + 1);
+  self->fields = g_new (guint32, (gsize) entries->len * (N_FIELDS + 1) + 1);
 
   for (guint i = 0; i < entries->len; i++)
     {
       PhEntry *entry = g_ptr_array_index (entries, i);
 
+      guint32 *fields = self->fields + (gsize) i * (N_FIELDS + 1);
+
       self->starts[i] = text->len;
+      fields[FIELD_TITLE] = text->len;
       append_folded (text, entry->title);
       g_string_append_c (text, FIELD_SEP);
+      fields[FIELD_USERNAME] = text->len;
       append_folded (text, entry->username);
       g_string_append_c (text, FIELD_SEP);
+      fields[FIELD_HOSTS] = text->len;
       for (guint j = 0; entry->urls && entry->urls[j]; j++)
         {
           if (j > 0)
@@ -113,6 +120,7 @@ ph_search_index_new (GPtrArray *entries)
           append_host (text, entry->urls[j]);
         }
       g_string_append_c (text, FIELD_SEP);
+      fields[FIELD_TAGS] = text->len;
       for (guint j = 0; entry->tags && entry->tags[j]; j++)
         {
           if (j > 0)
@@ -120,7 +128,9 @@ ph_search_index_new (GPtrArray *entries)
           append_folded (text, entry->tags[j]);
         }
       g_string_append_c (text, FIELD_SEP);
+      fields[FIELD_FOLDER] = text->len;
       append_folded (text, entry->folder);
+      fields[N_FIELDS] = text->len;
       g_string_append_c (text, '\0');
     }
   self->starts[entries->len] = text->len;
@@ -135,6 +145,7 @@ ph_search_index_free (PhSearchIndex *self)
   g_ptr_array_unref (self->entries);
   g_free (self->text);
   g_free (self->starts);
+  g_free (self->fields);
   g_free (self);
 }
 
@@ -145,18 +156,23 @@ is_word_start (const char *field,
   return match == field || !g_ascii_isalnum (match[-1]);
 }
 
-/* Scores one token against one entry's segment; 0 when it is nowhere in it. */
+/* Scores one token against one entry, 0 when it is nowhere in it. The entry's field offsets are
+ * known, so there is no scan for separators, and a token absent from the whole entry is
+ * rejected by one memmem(). */
 static int
-score_token (const char *segment,
-             const char *token,
-             gsize       token_len)
+score_token_in_fields (const char    *text,
+                       const guint32 *fields,
+                       const char    *token,
+                       gsize          token_len)
 {
-  const char *field = segment;
   int best = 0;
 
+  if (memmem (text + fields[0], fields[N_FIELDS] - fields[0], token, token_len) == NULL)
+    return 0;
   for (int f = 0; f < N_FIELDS; f++)
     {
-      const char *end = field + strcspn (field, "\x1f");
+      const char *field = text + fields[f];
+      const char *end = text + fields[f + 1] - (f + 1 < N_FIELDS ? 1 : 0);
       const char *match = memmem (field, end - field, token, token_len);
 
       if (match != NULL)
@@ -171,25 +187,27 @@ score_token (const char *segment,
             score *= 2;            /* the start of a word */
           best = MAX (best, score);
         }
-      field = *end ? end + 1 : end;
     }
   return best;
 }
 
-/* The sum of every token's score, or 0 when one of them is not in the segment. */
+/* The sum of every token's score for entry @index, or 0 when one of them is not in it. */
 static int
-score_all (const char  *segment,
-           GStrv        tokens)
+score_all (PhSearchIndex *self,
+           guint          index,
+           GStrv          tokens,
+           const gsize   *lengths)
 {
+  const guint32 *fields = self->fields + (gsize) index * (N_FIELDS + 1);
   int total = 0;
 
   for (guint i = 0; tokens[i]; i++)
     {
       int score;
 
-      if (*tokens[i] == '\0')
+      if (lengths[i] == 0)
         continue;
-      score = score_token (segment, tokens[i], strlen (tokens[i]));
+      score = score_token_in_fields (self->text, fields, tokens[i], lengths[i]);
       if (score == 0)
         return 0;
       total += score;
@@ -233,10 +251,15 @@ ph_search_index_query_within (PhSearchIndex *self,
   const char *p, *end;
   guint cursor = 0;
 
+  g_autofree gsize *lengths = g_new0 (gsize, g_strv_length (tokens) + 1);
+
   /* The longest token has the fewest matches: scan for it, then check the rest per entry. */
   for (guint i = 0; tokens[i]; i++)
-    if (strlen (tokens[i]) > driver_len)
-      driver = tokens[i], driver_len = strlen (tokens[i]);
+    {
+      lengths[i] = strlen (tokens[i]);
+      if (lengths[i] > driver_len)
+        driver = tokens[i], driver_len = lengths[i];
+    }
 
   if (driver == NULL)
     {
@@ -262,7 +285,7 @@ ph_search_index_query_within (PhSearchIndex *self,
       for (guint k = 0; k < within->len; k++)
         {
           guint index = g_array_index (within, guint, k);
-          int total = score_all (self->text + self->starts[index], tokens);
+          int total = score_all (self, index, tokens, lengths);
 
           if (total > 0)
             {
@@ -284,7 +307,7 @@ ph_search_index_query_within (PhSearchIndex *self,
           /* Matches come in increasing order, so the owning entry is found by walking forward. */
           while (self->starts[cursor + 1] <= offset)
             cursor++;
-          total = score_all (self->text + self->starts[cursor], tokens);
+          total = score_all (self, cursor, tokens, lengths);
           if (total > 0)
             {
               matched[n_matched] = cursor;
