@@ -18,6 +18,7 @@
 #include "ph-entry-editor.h"
 #include "ph-entry-view.h"
 #include "ph-policy-window.h"
+#include "ph-preferences-window.h"
 #include "ph-setup-view.h"
 #include "ph-window.h"
 
@@ -789,6 +790,73 @@ test_audit (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Preferences: settings bound both ways, the key derivation measured on this machine. */
+static gboolean
+measured (GtkWidget *window)
+{
+  const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (need (window, "measure_row")));
+
+  return subtitle && strstr (subtitle, "seconds per unlock") != NULL;
+}
+
+static gboolean
+kdf_loaded (GtkWidget *window)
+{
+  const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (need (window, "measure_row")));
+
+  return subtitle && g_str_has_prefix (subtitle, "Press Measure");
+}
+
+static void
+test_preferences (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  GtkWidget *window = GTK_WIDGET (ph_preferences_window_new (GTK_WINDOW (t.window), t.agent));
+
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until (kdf_loaded, window);
+  /* The vault's own cost, read from the agent: 2 passes, 64 MiB in these tests. */
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (need (window, "passes_spin"))), ==, 2);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (need (window, "memory_spin"))), ==, 64);
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (need (window, "clipboard_spin")), 45);
+  g_assert_cmpuint (g_settings_get_uint (settings, "clipboard-timeout"), ==, 45);
+  g_settings_set_uint (settings, "auto-lock-timeout", 900);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (need (window, "lock_spin"))), ==, 900);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (need (window, "theme_row")), 2);
+  g_assert_cmpstr (g_settings_get_string (settings, "color-scheme"), ==, "dark");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (need (window, "theme_row")), 0);
+
+  click (need (window, "measure_button"));
+  wait_until (measured, window);
+  g_test_message ("measured: %s", adw_action_row_get_subtitle (ADW_ACTION_ROW (need (window, "measure_row"))));
+  screenshot (window, "preferences.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Narrow: the three panes fold into one at a time, with a way back. */
+static gboolean
+folded (gpointer data)
+{
+  return adw_leaflet_get_folded (ADW_LEAFLET (W ("leaflet")));
+}
+
+static void
+test_adaptive (void)
+{
+  gtk_window_set_default_size (GTK_WINDOW (t.window), 360, 640);
+  gtk_window_unmaximize (GTK_WINDOW (t.window));
+  wait_until (folded, NULL);
+  select_entry ("GitHub");
+  gtk_widget_activate_action (GTK_WIDGET (t.window), "win.search", NULL);
+  g_assert_true (adw_leaflet_get_visible_child (ADW_LEAFLET (W ("leaflet"))) == W ("list_pane"));
+  g_signal_emit_by_name (W ("list_view"), "activate", 0);
+  g_assert_true (adw_leaflet_get_visible_child (ADW_LEAFLET (W ("leaflet"))) == W ("entry_view"));
+  g_assert_true (gtk_widget_get_visible (need (W ("entry_view"), "back_button")));
+  screenshot (GTK_WIDGET (t.window), "narrow.png");
+  gtk_window_set_default_size (GTK_WINDOW (t.window), 1100, 700);
+}
+
 /* Setup and teardown */
 
 static gboolean
@@ -855,6 +923,8 @@ main (int    argc,
   g_test_add_func ("/gui/edit-and-undo-delete", test_edit_and_undo_delete);
   g_test_add_func ("/gui/policy-denies-reveal", test_policy_denies_reveal);
   g_test_add_func ("/gui/audit", test_audit);
+  g_test_add_func ("/gui/preferences", test_preferences);
+  g_test_add_func ("/gui/adaptive", test_adaptive);
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (t.window));
