@@ -577,6 +577,40 @@ test_edit_and_undo_delete (void)
   wait_until (has_n_entries, GUINT_TO_POINTER (2));
 }
 
+/* Import through the window: the file chooser (GTK's own dialog here, no portal) picks a CSV. */
+static gboolean
+chooser_open (gpointer data)
+{
+  return find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG) != NULL;
+}
+
+static void
+test_import (void)
+{
+  g_autofree char *csv = g_build_filename (t.dir, "export.csv", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (csv);
+  GtkWindow *chooser;
+  guint before = n_listed ();
+
+  g_assert_true (g_file_set_contents (csv, "name,url,username,password\n"
+                                           "Forge,https://forge.example,dev,forge-pw\n"
+                                           "Wiki,https://wiki.example,dev,wiki-pw\n", -1, NULL));
+  gtk_widget_activate_action (GTK_WIDGET (t.window), "win.import", NULL);
+  wait_until (chooser_open, NULL);
+  chooser = find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  g_assert_true (gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), file, NULL));
+  /* The dialog accepts only once its folder has loaded and the file is selected in it. */
+  for (int i = 0; i < 50 && find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG); i++)
+    {
+      wait_ms (200);
+      if (find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG))
+        gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+    }
+  wait_until (has_n_entries, GUINT_TO_POINTER (before + 2));
+  select_entry ("Forge");
+  g_assert_true (username_is ("dev"));
+}
+
 /* Policy */
 
 static gboolean
@@ -921,6 +955,7 @@ main (int    argc,
   g_test_add_func ("/gui/copy-password", test_copy_password);
   g_test_add_func ("/gui/lock-unlock", test_lock_unlock);
   g_test_add_func ("/gui/edit-and-undo-delete", test_edit_and_undo_delete);
+  g_test_add_func ("/gui/import", test_import);
   g_test_add_func ("/gui/policy-denies-reveal", test_policy_denies_reveal);
   g_test_add_func ("/gui/audit", test_audit);
   g_test_add_func ("/gui/preferences", test_preferences);
