@@ -145,3 +145,48 @@ ph_oidc_validate_claims (JsonObject           *claims,
     }
   return TRUE;
 }
+
+/**
+ * ph_oauth_parse_redirect:
+ * @redirect: the URI the provider redirected the browser to
+ * @expected_state: the state sent with the request
+ *
+ * The authorization response (RFC 6749 §4.1.2): its state must be the one sent (else it is a
+ * forged or replayed response: CSRF), an "error" is the provider's refusal.
+ *
+ * Returns: the authorization code, or %NULL with @error set
+ */
+char *
+ph_oauth_parse_redirect (const char  *redirect,
+                         const char  *expected_state,
+                         GError     **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (redirect, G_URI_FLAGS_ENCODED_QUERY, NULL);
+  g_autoptr(GHashTable) params = NULL;
+  const char *state, *code, *oauth_error;
+
+  if (uri == NULL || g_uri_get_query (uri) == NULL ||
+      !(params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_NONE, NULL)))
+    {
+      g_set_error (error, PH_OIDC_ERROR, PH_OIDC_ERROR_REDIRECT, _("The sign-in ended without an answer"));
+      return NULL;
+    }
+  state = g_hash_table_lookup (params, "state");
+  code = g_hash_table_lookup (params, "code");
+  oauth_error = g_hash_table_lookup (params, "error");
+  if (state == NULL || !g_str_equal (state, expected_state))
+    {
+      g_set_error (error, PH_OIDC_ERROR, PH_OIDC_ERROR_STATE,
+                   _("The sign-in answer does not belong to this request (state mismatch); nothing was stored"));
+      return NULL;
+    }
+  if (oauth_error || code == NULL || *code == '\0')
+    {
+      const char *description = g_hash_table_lookup (params, "error_description");
+
+      g_set_error (error, PH_OIDC_ERROR, PH_OIDC_ERROR_REDIRECT, _("The provider refused the sign-in: %s%s%s"),
+                   oauth_error ? oauth_error : _("no code"), description ? ": " : "", description ? description : "");
+      return NULL;
+    }
+  return g_strdup (code);
+}

@@ -18,6 +18,8 @@ typedef enum
   PH_OIDC_ERROR_EXPIRED,
   PH_OIDC_ERROR_ISSUED_IN_FUTURE,
   PH_OIDC_ERROR_NONCE,
+  PH_OIDC_ERROR_STATE,           /* the redirect's state is not the one sent */
+  PH_OIDC_ERROR_REDIRECT,        /* an error from the provider, or no code */
 } PhOidcError;
 
 typedef struct
@@ -35,6 +37,10 @@ char     *ph_pkce_new_verifier      (void);
 char     *ph_pkce_challenge_s256    (const char           *verifier);
 gboolean  ph_oidc_validate_claims   (JsonObject           *claims,
                                      const PhIdTokenCheck *check,
+                                     GError              **error);
+
+char     *ph_oauth_parse_redirect    (const char           *redirect,
+                                     const char           *expected_state,
                                      GError              **error);
 
 G_END_DECLS
