@@ -6,11 +6,14 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <libsoup/soup.h>
 
 #include "ph-jose.h"
 #include "ph-oauth-client.h"
 #include "ph-oidc.h"
+#include "ph-test-util.h"
 
 #define REDIRECT "http://127.0.0.1:43210/callback"
 
@@ -250,6 +253,164 @@ test_code_flow_and_attacks (void)
   }
 }
 
+/* perihelion-cli oauth: a device sign-in stored in a vault, a fresh token that works at the
+ * provider, a refresh when it expires, and sign-out. */
+typedef struct
+{
+  char *dir;
+  char *vault;
+  char *pw;
+} CliFixture;
+
+static GSubprocess *
+cli_spawn (CliFixture  *f,
+           GSubprocessFlags flags,
+           const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int fd = open (f->pw, O_RDONLY);
+  GSubprocess *process;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_subprocess_launcher_take_fd (launcher, fd, 3);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", f->dir, TRUE);
+  {
+    g_autofree char *log = g_build_filename (f->dir, "audit.log", NULL);
+
+    g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", log, TRUE);
+  }
+  g_ptr_array_add (argv, (gpointer) g_getenv ("PH_CLI_PATH"));
+  g_ptr_array_add (argv, (gpointer) "--vault");
+  g_ptr_array_add (argv, f->vault);
+  g_ptr_array_add (argv, (gpointer) "--password-fd");
+  g_ptr_array_add (argv, (gpointer) "3");
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static char *
+cli_run (CliFixture          *f,
+         const char * const  *args,
+         char               **out_err)
+{
+  g_autoptr(GSubprocess) process = cli_spawn (f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, args);
+  g_autoptr(GError) error = NULL;
+  char *out = NULL, *err = NULL;
+
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error));
+  if (!g_subprocess_get_successful (process))
+    g_error ("perihelion-cli %s failed: %s", args[0], err);
+  if (out_err)
+    *out_err = err;
+  else
+    g_free (err);
+  return out;
+}
+
+static int
+userinfo_status (PhOAuthClient *client,
+                 const char    *token)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) message = soup_message_new (SOUP_METHOD_GET, ph_oauth_client_get_provider (client)->userinfo_endpoint);
+  g_autofree char *bearer = g_strdup_printf ("Bearer %s", token);
+  g_autoptr(GBytes) body = NULL;
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", bearer);
+  body = soup_session_send_and_read (session, message, NULL, NULL);
+  return soup_message_get_status (message);
+}
+
+static void
+test_cli (void)
+{
+  CliFixture f = { g_dir_make_tmp ("perihelion-oauth-XXXXXX", NULL) };
+  g_autoptr(PhOAuthClient) client = new_client (issuer);
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) login = NULL;
+  g_autoptr(GDataInputStream) err_lines = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *user_out = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *list = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *token2 = NULL;
+  g_autofree char *errors = NULL;
+  g_autofree char *empty = NULL;
+  char *out = NULL;
+
+  g_assert_true (ph_oauth_client_discover (client, NULL, &error));
+  f.vault = g_build_filename (f.dir, "v.phvault", NULL);
+  f.pw = g_build_filename (f.dir, "pw", NULL);
+  g_assert_true (g_file_set_contents (f.pw, "master\n", -1, NULL));
+  vault = ph_test_new_vault (f.vault, "master", NULL);
+  g_assert_true (ph_vault_save (vault, &error));
+  g_clear_object (&vault);
+
+  /* Sign in: the URL and code on stderr, the person's side played from there. */
+  login = cli_spawn (&f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                     (const char *[]) { "oauth", "login", "--issuer", issuer, "--client-id", "perihelion", "--device",
+                                        NULL });
+  err_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (login));
+  while ((line = g_data_input_stream_read_line_utf8 (err_lines, NULL, NULL, &error)) && !g_str_has_prefix (line, "Open "))
+    g_clear_pointer (&line, g_free);
+  g_assert_nonnull (line);
+  user_out = run_user (line + strlen ("Open "));
+  g_assert_nonnull (strstr (user_out, "Sign-in Success"));
+  g_assert_true (g_subprocess_communicate_utf8 (login, NULL, NULL, &out, NULL, &error));
+  g_assert_true (g_subprocess_get_successful (login));
+  name = g_strstrip (out);
+  g_assert_cmpstr (name, ==, "oidc:alice@example.org");
+
+  list = cli_run (&f, (const char *[]) { "oauth", "list", "--json", NULL }, NULL);
+  g_assert_nonnull (strstr (list, "\"identity\" : \"alice@example.org\""));
+
+  /* A token the provider accepts; never on stderr. */
+  token = cli_run (&f, (const char *[]) { "oauth", "token", name, NULL }, &errors);
+  g_strstrip (token);
+  g_assert_cmpuint (strlen (token), >, 20);
+  g_assert_cmpint (userinfo_status (client, token), ==, 200);
+  g_assert_null (strstr (errors, token));
+
+  /* Expired: the next token is a refreshed one, and works. */
+  vault = ph_test_open_vault (f.vault, "master");
+  {
+    PhEntry *entry = ph_vault_find (vault, name, &error);
+
+    g_assert_no_error (error);
+    ph_entry_set_field (entry, "oauth.expires_at", "1");
+    ph_vault_entry_changed (vault, entry);
+    g_assert_true (ph_vault_save (vault, &error));
+  }
+  g_clear_object (&vault);
+  token2 = cli_run (&f, (const char *[]) { "oauth", "token", name, NULL }, NULL);
+  g_strstrip (token2);
+  g_assert_cmpstr (token2, !=, token);
+  g_assert_cmpint (userinfo_status (client, token2), ==, 200);
+
+  /* Sign out: revoked at the provider, gone from the vault. */
+  g_free (cli_run (&f, (const char *[]) { "oauth", "logout", name, NULL }, NULL));
+  empty = cli_run (&f, (const char *[]) { "oauth", "list", "--json", NULL }, NULL);
+  g_assert_null (strstr (empty, "alice"));
+  g_assert_cmpint (userinfo_status (client, token2), ==, 401);
+
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f.dir);
+
+    (void) system (cmd);
+  }
+  g_free (f.dir);
+  g_free (f.vault);
+  g_free (f.pw);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -279,6 +440,7 @@ main (int    argc,
   g_test_add_func ("/oauth/peer/discovery", test_discovery);
   g_test_add_func ("/oauth/peer/device-flow-refresh-revoke", test_device_flow_refresh_revoke);
   g_test_add_func ("/oauth/peer/code-flow-and-attacks", test_code_flow_and_attacks);
+  g_test_add_func ("/oauth/peer/cli", test_cli);
   status = g_test_run ();
   g_subprocess_send_signal (provider_process, SIGTERM);
   g_subprocess_wait (provider_process, NULL, NULL);

@@ -512,3 +512,43 @@ ph_oauth_client_verify_id_token (PhOAuthClient  *self,
     return NULL;
   return json_object_ref (ph_jwt_get_claims (jwt));
 }
+
+/**
+ * ph_oauth_client_userinfo:
+ * @expected_sub: (nullable): the ID token's subject: the answer must be about the same person
+ *   (OpenID Connect Core §5.3.2), else it is refused
+ *
+ * Returns: (transfer full): the provider's claims about the person
+ */
+JsonObject *
+ph_oauth_client_userinfo (PhOAuthClient   *self,
+                          const PhSecret  *access_token,
+                          const char      *expected_sub,
+                          GCancellable    *cancellable,
+                          GError         **error)
+{
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *bearer = NULL;
+  JsonObject *claims;
+
+  if (self->provider->userinfo_endpoint == NULL)
+    {
+      g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_ENDPOINT, _("%s has no userinfo endpoint"), self->provider->name);
+      return NULL;
+    }
+  message = soup_message_new (SOUP_METHOD_GET, self->provider->userinfo_endpoint);
+  bearer = g_strdup_printf ("Bearer %.*s", (int) ph_secret_get_length (access_token),
+                            (const char *) ph_secret_get_data (access_token));
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", bearer);
+  sodium_memzero (bearer, strlen (bearer));
+  if (!(claims = send (self, message, NULL, cancellable, error)))
+    return NULL;
+  if (expected_sub && g_strcmp0 (json_object_get_string_member_with_default (claims, "sub", NULL), expected_sub) != 0)
+    {
+      g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PROVIDER,
+                   _("%s's userinfo is about another subject than the ID token"), self->provider->name);
+      json_object_unref (claims);
+      return NULL;
+    }
+  return claims;
+}

@@ -81,6 +81,11 @@ JsonObject            *ph_oauth_client_verify_id_token (PhOAuthClient         *s
                                                        const char             *nonce,
                                                        GCancellable           *cancellable,
                                                        GError                **error);
+JsonObject            *ph_oauth_client_userinfo       (PhOAuthClient          *self,
+                                                       const PhSecret         *access_token,
+                                                       const char             *expected_sub,
+                                                       GCancellable           *cancellable,
+                                                       GError                **error);
 void                   ph_oauth_tokens_free           (PhOAuthTokens          *tokens);
 void                   ph_device_authorization_free   (PhDeviceAuthorization  *authorization);
 

@@ -1,0 +1,36 @@
+/* ph-oauth-account.h: an OAuth account kept as a vault entry: tokens sealed, refreshed through
+ * the gate when they expire.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "ph-broker.h"
+#include "ph-oauth-client.h"
+#include "ph-vault.h"
+
+G_BEGIN_DECLS
+
+#define PH_OAUTH_ACCOUNT_TAG    "oauth"
+#define PH_OAUTH_ACCOUNT_FOLDER "OAuth"
+
+gboolean       ph_oauth_account_is           (PhEntry          *entry);
+char          *ph_oauth_account_identity     (JsonObject       *claims);
+PhEntry       *ph_oauth_account_store        (PhVault          *vault,
+                                              const char       *name,
+                                              const char       *provider_id,
+                                              GHashTable       *params,
+                                              const char       *client_id,
+                                              const char       *identity,
+                                              PhOAuthTokens    *tokens,
+                                              GError          **error);
+PhOAuthClient *ph_oauth_account_new_client   (PhEntry          *entry,
+                                              PhOAuthCatalog   *catalog,
+                                              GError          **error);
+gint64         ph_oauth_account_expires_at   (PhEntry          *entry);
+PhSecret      *ph_oauth_account_fresh_token  (PhBroker         *broker,
+                                              const PhSubject  *subject,
+                                              PhEntry          *entry,
+                                              PhOAuthCatalog   *catalog,
+                                              gboolean         *out_refreshed,
+                                              GError          **error);
+
+G_END_DECLS
