@@ -419,10 +419,11 @@ main (int    argc,
   g_autofree char *script = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autofree char *line = NULL;
+  g_autofree char *node = g_find_program_in_path ("node");
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("NODE_PATH") == NULL || !g_find_program_in_path ("node"))
+  if (g_getenv ("NODE_PATH") == NULL || node == NULL)
     {
       g_test_skip ("node and npm oidc-provider are needed (build-aux/dev test installs them)");
       return g_test_run ();
