@@ -18,6 +18,7 @@
 #include "ph-entry-private.h"
 #include "ph-generator.h"
 #include "ph-git-credential.h"
+#include "ph-oauth-account.h"
 
 /* Parses a command's options; leaves positional arguments in argv. */
 gboolean
@@ -1068,17 +1069,34 @@ ph_cli_cmd_git_credential (PhCli *cli,
 
   if (strcmp (op, "get") == 0)
     {
-      PhEntry *entry = ph_git_credential_match (vault, request);
+      g_autoptr(PhOAuthCatalog) catalog = ph_oauth_catalog_load_default (NULL);
+      g_autofree char *oauth_username = NULL;
+      PhEntry *account = NULL;
+      PhEntry *entry = NULL;
       g_autoptr(PhSecret) password = NULL;
+      gboolean refreshed = FALSE;
 
-      if (entry == NULL)
+      /* An OAuth account for the host first (a fresh token), else a stored login. */
+      if (catalog && g_strcmp0 (request->protocol, "https") == 0 && request->host)
+        account = ph_oauth_account_for_git (vault, catalog, request->host, request->path, &oauth_username);
+      if (account)
+        {
+          password = ph_oauth_account_fresh_token (ph_cli_get_broker (), ph_cli_get_subject (), account, catalog,
+                                                   &refreshed, &error);
+          if (password == NULL || (refreshed && !ph_cli_save (vault, &error)))
+            return ph_cli_fail (g_steal_pointer (&error));
+        }
+      else if ((entry = ph_git_credential_match (vault, request)))
+        {
+          /* git gets the password to use it, not to show it. */
+          password = ph_broker_open (ph_cli_get_broker (), ph_cli_get_subject (), PH_ACTION_USE, entry,
+                                     PH_FIELD_PASSWORD, &error);
+          if (password == NULL)
+            return ph_cli_fail (g_steal_pointer (&error));
+        }
+      else
         return PH_EXIT_OK;
-      /* git gets the password to use it, not to show it. */
-      password = ph_broker_open (ph_cli_get_broker (), ph_cli_get_subject (), PH_ACTION_USE, entry,
-                                 PH_FIELD_PASSWORD, &error);
-      if (password == NULL)
-        return ph_cli_fail (g_steal_pointer (&error));
-      g_print ("username=%s\n", ph_entry_get_username (entry));
+      g_print ("username=%s\n", account ? oauth_username : ph_entry_get_username (entry));
       fflush (stdout);
       if (write (STDOUT_FILENO, "password=", 9) != 9 ||
           !ph_secret_write_to_fd (password, STDOUT_FILENO, TRUE, &error))

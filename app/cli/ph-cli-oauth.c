@@ -24,6 +24,7 @@ cmd_login (PhCli  *cli,
 {
   g_autofree char *issuer = NULL, *client_id = NULL, *scope = NULL, *name = NULL;
   g_autofree char *base_url = NULL, *tenant = NULL, *realm_url = NULL, *domain = NULL, *region = NULL;
+  g_autofree char *git_host = NULL, *git_path = NULL;
   gboolean device = FALSE;
   GOptionEntry entries[] = {
     { "issuer", 0, 0, G_OPTION_ARG_STRING, &issuer, N_("Any OpenID provider, by its issuer URL"), "URL" },
@@ -36,6 +37,9 @@ cmd_login (PhCli  *cli,
     { "realm-url", 0, 0, G_OPTION_ARG_STRING, &realm_url, N_("The Keycloak realm URL"), "URL" },
     { "domain", 0, 0, G_OPTION_ARG_STRING, &domain, N_("The Okta domain"), "DOMAIN" },
     { "region", 0, 0, G_OPTION_ARG_STRING, &region, N_("The AWS region"), "REGION" },
+    { "git-host", 0, 0, G_OPTION_ARG_STRING, &git_host, N_("Serve this git host with the account's token"), "HOST" },
+    { "git-path", 0, 0, G_OPTION_ARG_STRING, &git_path,
+      N_("Only for repositories under this path (several accounts on one host)"), "PREFIX" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -70,6 +74,7 @@ cmd_login (PhCli  *cli,
   PARAM ("realm_url", realm_url);
   PARAM ("domain", domain);
   PARAM ("region", region);
+  PARAM ("git_host", git_host);
 #undef PARAM
 
   if (!(catalog = ph_oauth_catalog_load_default (&error)) ||
@@ -108,8 +113,11 @@ cmd_login (PhCli  *cli,
       identity = ph_oauth_account_identity (userinfo);
     }
   account = name ? g_strdup (name) : g_strdup_printf ("%s:%s", provider_id, identity ? identity : _("account"));
-  if (!(entry = ph_oauth_account_store (vault, account, provider_id, params, client_id, identity, tokens, &error)) ||
-      !ph_cli_save (vault, &error))
+  if (!(entry = ph_oauth_account_store (vault, account, provider_id, params, client_id, identity, tokens, &error)))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (git_path)
+    ph_entry_set_field (entry, "oauth.git_path", git_path);
+  if (!ph_cli_save (vault, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   g_print ("%s\n", account);
   return PH_EXIT_OK;

@@ -357,7 +357,7 @@ test_cli (void)
   /* Sign in: the URL and code on stderr, the person's side played from there. */
   login = cli_spawn (&f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                      (const char *[]) { "oauth", "login", "--issuer", issuer, "--client-id", "perihelion", "--device",
-                                        NULL });
+                                        "--git-host", "git.example.test", NULL });
   err_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (login));
   while ((line = g_data_input_stream_read_line_utf8 (err_lines, NULL, NULL, &error)) && !g_str_has_prefix (line, "Open "))
     g_clear_pointer (&line, g_free);
@@ -394,6 +394,40 @@ test_cli (void)
   g_strstrip (token2);
   g_assert_cmpstr (token2, !=, token);
   g_assert_cmpint (userinfo_status (client, token2), ==, 200);
+
+  /* git: `git credential fill` through git-credential-perihelion gets the account's token. */
+  {
+    g_autofree char *bindir = g_build_filename (f.dir, "bin", NULL);
+    g_autofree char *helper = g_build_filename (bindir, "git-credential-perihelion", NULL);
+    g_autofree char *helper_option = g_strdup_printf ("credential.helper=perihelion --vault %s --password-fd 3", f.vault);
+    g_autofree char *path_env = g_strdup_printf ("%s:%s", bindir, g_getenv ("PATH"));
+    g_autoptr(GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GSubprocess) git = NULL;
+    g_autofree char *git_out = NULL;
+    g_autofree char *git_err = NULL;
+    g_autofree char *expected = g_strdup_printf ("password=%s\n", token2);
+    gint64 start;
+
+    g_mkdir_with_parents (bindir, 0700);
+    g_assert_no_errno (symlink (g_getenv ("PH_CLI_PATH"), helper));
+    g_subprocess_launcher_take_fd (launcher, open (f.pw, O_RDONLY), 3);
+    g_subprocess_launcher_setenv (launcher, "HOME", f.dir, TRUE);
+    g_subprocess_launcher_setenv (launcher, "PATH", path_env, TRUE);
+    g_subprocess_launcher_setenv (launcher, "GIT_CONFIG_NOSYSTEM", "1", TRUE);
+    g_subprocess_launcher_setenv (launcher, "GIT_TERMINAL_PROMPT", "0", TRUE);
+    start = g_get_monotonic_time ();
+    git = g_subprocess_launcher_spawn (launcher, &error, "git", "-c", "credential.helper=", "-c", helper_option,
+                                       "credential", "fill", NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (git, "protocol=https\nhost=git.example.test\n\n", NULL, &git_out,
+                                                  &git_err, &error));
+    g_test_message ("git credential fill: %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
+    g_assert_true (g_subprocess_get_successful (git));
+    g_assert_nonnull (strstr (git_out, "username=oauth2\n"));
+    g_assert_nonnull (strstr (git_out, expected));
+  }
 
   /* Sign out: revoked at the provider, gone from the vault. */
   g_free (cli_run (&f, (const char *[]) { "oauth", "logout", name, NULL }, NULL));

@@ -211,3 +211,62 @@ ph_oauth_account_fresh_token (PhBroker         *broker,
   *out_refreshed = TRUE;
   return ph_secret_ref (tokens->access_token);
 }
+
+/**
+ * ph_oauth_account_for_git:
+ * @host: the host git asks about
+ * @path: (nullable): the repository path, when git sends it (credential.useHttpPath)
+ * @out_username: (out): the user name this host expects with a token
+ *
+ * The OAuth account for a git host: one whose provider serves that host (github.com for
+ * GitHub, a self-hosted GitLab's host, a --git-host given at sign-in). With several, an account
+ * whose oauth.git_path (set with --git-path) is the longest prefix of @path wins, then the most
+ * recently changed one.
+ *
+ * Returns: (transfer none) (nullable): the account's entry
+ */
+PhEntry *
+ph_oauth_account_for_git (PhVault         *vault,
+                          PhOAuthCatalog  *catalog,
+                          const char      *host,
+                          const char      *path,
+                          char           **out_username)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (vault));
+  PhEntry *best = NULL;
+  gsize best_prefix = 0;
+  gint64 best_modified = 0;
+
+  *out_username = NULL;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (vault), i);
+      g_autoptr(PhOAuthClient) client = NULL;
+      const char *git_path;
+      PhOAuthProvider *provider;
+      gsize prefix = 0;
+
+      if (!ph_oauth_account_is (entry) || !(client = ph_oauth_account_new_client (entry, catalog, NULL)))
+        continue;
+      provider = ph_oauth_client_get_provider (client);
+      if (provider->git_hosts == NULL || !g_strv_contains ((const char * const *) provider->git_hosts, host))
+        continue;
+      git_path = ph_entry_get_field (entry, "oauth.git_path");
+      if (git_path && *git_path)
+        {
+          if (path == NULL || !g_str_has_prefix (path, git_path))
+            continue;   /* mapped to other repositories */
+          prefix = strlen (git_path);
+        }
+      if (best == NULL || prefix > best_prefix ||
+          (prefix == best_prefix && ph_entry_get_modified (entry) > best_modified))
+        {
+          best = entry;
+          best_prefix = prefix;
+          best_modified = ph_entry_get_modified (entry);
+          g_free (*out_username);
+          *out_username = g_strdup (provider->git_username ? provider->git_username : ph_entry_get_username (entry));
+        }
+    }
+  return best;
+}

@@ -33,4 +33,10 @@ PhSecret      *ph_oauth_account_fresh_token  (PhBroker         *broker,
                                               gboolean         *out_refreshed,
                                               GError          **error);
 
+PhEntry       *ph_oauth_account_for_git      (PhVault          *vault,
+                                              PhOAuthCatalog   *catalog,
+                                              const char       *host,
+                                              const char       *path,
+                                              char            **out_username);
+
 G_END_DECLS

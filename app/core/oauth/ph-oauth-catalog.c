@@ -237,9 +237,34 @@ expand_list (JsonObject  *entry,
   guint n = array ? json_array_get_length (array) : 0;
   g_auto(GStrv) list = g_new0 (char *, n + 1);
 
+  guint out = 0;
+
   for (guint i = 0; i < n; i++)
-    if (!(list[i] = expand (json_array_get_string_element (array, i), entry, params, error)))
-      return NULL;
+    {
+      const char *template = json_array_get_string_element (array, i);
+      const char *optional = template ? strstr (template, "?}") : NULL;
+
+      /* "{name?}": an optional placeholder; without the parameter the item is left out. */
+      if (optional)
+        {
+          const char *open = strrchr (template, '{');
+          g_autofree char *name = open ? g_strndup (open + 1, optional - open - 1) : NULL;
+
+          if (name && (params == NULL || g_hash_table_lookup (params, name) == NULL))
+            continue;
+          {
+            g_autofree char *plain = g_strdup (template);
+            char *mark = strstr (plain, "?}");
+
+            memmove (mark, mark + 1, strlen (mark + 1) + 1);
+            if (!(list[out++] = expand (plain, entry, params, error)))
+              return NULL;
+          }
+          continue;
+        }
+      if (!(list[out++] = expand (template, entry, params, error)))
+        return NULL;
+    }
   return g_steal_pointer (&list);
 }
 
