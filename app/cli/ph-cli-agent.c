@@ -208,6 +208,32 @@ print_agent_entries (GVariant *entries,
 static int run_with_agent (PhCli *cli, GDBusConnection *bus, const char *command, int argc, char **argv,
                            const char *field, gboolean json);
 
+/* `oauth token ACCOUNT` through the agent: it refreshes, so this process never holds a refresh
+ * token. Returns -1 without an agent. */
+int
+ph_cli_agent_oauth_token (PhCli      *cli,
+                          const char *account)
+{
+  g_autoptr(GDBusConnection) bus = agent_connection ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  g_autoptr(PhSecret) token = NULL;
+  const guint8 *data;
+  gsize len;
+
+  if (bus == NULL)
+    return -1;
+  if (!(reply = agent_call_unlocked (cli, bus, "GetOAuthToken", g_variant_new ("(s)", account), &error)))
+    return no_agent (error) ? -1 : agent_fail (g_steal_pointer (&error));
+  bytes = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_fixed_array (bytes, &len, 1);
+  token = ph_secret_new_from_data (data, len);
+  if (!ph_secret_write_to_fd (token, STDOUT_FILENO, TRUE, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  return PH_EXIT_OK;
+}
+
 /**
  * ph_cli_agent_run:
  *

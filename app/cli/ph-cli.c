@@ -400,6 +400,15 @@ main (int    argc,
         return status;
     }
 
+  if (!cli.vault_given && strcmp (argv[i], "oauth") == 0 && i + 2 == argc - 1 &&
+      strcmp (argv[i + 1], "token") == 0 && argv[i + 2][0] != '-')
+    {
+      int status = ph_cli_agent_oauth_token (&cli, argv[i + 2]);
+
+      if (status >= 0)
+        return status;
+    }
+
   for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
     if (strcmp (argv[i], commands[c].name) == 0)
       return run_command (&cli, commands[c].name, commands[c].run, argc - i, argv + i);

@@ -429,6 +429,79 @@ test_cli (void)
     g_assert_nonnull (strstr (git_out, expected));
   }
 
+  /* Through the agent: it refreshes (in a thread) and hands out only the access token. */
+  {
+    GTestDBus *bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GSubprocess) agent = NULL;
+    g_autoptr(GSubprocess) cli = NULL;
+    g_autoptr(GDBusConnection) connection = NULL;
+    g_autofree char *token3 = NULL;
+    g_autofree char *cli_err = NULL;
+    g_autofree char *log = g_build_filename (f.dir, "audit.log", NULL);
+    gboolean owned = FALSE;
+
+    vault = ph_test_open_vault (f.vault, "master");
+    {
+      PhEntry *entry = ph_vault_find (vault, name, &error);
+
+      g_assert_no_error (error);
+      ph_entry_set_field (entry, "oauth.expires_at", "1");
+      ph_vault_entry_changed (vault, entry);
+      g_assert_true (ph_vault_save (vault, &error));
+    }
+    g_clear_object (&vault);
+
+    g_test_dbus_up (bus);
+    /* After g_test_dbus_up(): a launcher copies the environment, and with it the bus address. */
+    launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_subprocess_launcher_set_stdin_file_path (launcher, f.pw);
+    g_subprocess_launcher_setenv (launcher, "PERIHELION_AGENT_NO_WINDOWS", "1", TRUE);
+    g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_CLI", g_getenv ("PH_CLI_PATH"), TRUE);
+    g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", log, TRUE);
+    agent = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PH_AGENT_PATH"), "--vault", f.vault,
+                                         "--password-fd", "0", "--no-tray", "--idle-timeout", "0", NULL);
+    g_assert_no_error (error);
+    connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (bus),
+                                                         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                         NULL, NULL, &error);
+    g_assert_no_error (error);
+    for (int i = 0; i < 200 && !owned; i++)
+      {
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                                 "org.freedesktop.DBus", "NameHasOwner",
+                                                                 g_variant_new ("(s)", "org.perihelion.Agent"),
+                                                                 G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                                                 NULL, NULL);
+
+        if (reply)
+          g_variant_get (reply, "(b)", &owned);
+        if (!owned)
+          g_usleep (50 * 1000);
+      }
+    g_assert_true (owned);
+    g_usleep (300 * 1000);   /* the unlock with --password-fd happens as it starts */
+
+    cli = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                            g_getenv ("PH_CLI_PATH"), "oauth", "token", name, NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (cli, NULL, NULL, &token3, &cli_err, &error));
+    if (!g_subprocess_get_successful (cli))
+      g_error ("oauth token through the agent: %s", cli_err);
+    g_strstrip (token3);
+    g_assert_cmpstr (token3, !=, token2);
+    g_assert_cmpint (userinfo_status (client, token3), ==, 200);
+    g_free (token2);
+    token2 = g_strdup (token3);
+
+    g_subprocess_send_signal (agent, SIGTERM);
+    g_subprocess_wait (agent, NULL, NULL);
+    g_clear_object (&connection);
+    g_test_dbus_down (bus);
+    g_object_unref (bus);
+  }
+
   /* Sign out: revoked at the provider, gone from the vault. */
   g_free (cli_run (&f, (const char *[]) { "oauth", "logout", name, NULL }, NULL));
   empty = cli_run (&f, (const char *[]) { "oauth", "list", "--json", NULL }, NULL);

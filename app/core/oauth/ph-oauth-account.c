@@ -51,8 +51,9 @@ ph_oauth_account_expires_at (PhEntry *entry)
   return text ? g_ascii_strtoll (text, NULL, 10) : 0;
 }
 
-static gboolean
-store_tokens (PhVault        *vault,
+/* Sealed back in place after a refresh (or a new sign-in). */
+gboolean
+ph_oauth_account_update_tokens (PhVault        *vault,
               PhEntry        *entry,
               PhOAuthTokens  *tokens,
               GError        **error)
@@ -140,7 +141,7 @@ ph_oauth_account_store (PhVault        *vault,
 
       ph_entry_set_urls (entry, urls);
     }
-  if (!store_tokens (vault, entry, tokens, error))
+  if (!ph_oauth_account_update_tokens (vault, entry, tokens, error))
     return NULL;
   return entry;
 }
@@ -184,6 +185,16 @@ ph_oauth_account_new_client (PhEntry         *entry,
  * The account's access token for @subject, a "use" request to the gate; refreshed first when it
  * has less than a minute left. The caller saves the vault when @out_refreshed is set.
  */
+/* Whether the access token has less than a minute left and a refresh token can renew it. */
+gboolean
+ph_oauth_account_needs_refresh (PhEntry *entry)
+{
+  gint64 expires_at = ph_oauth_account_expires_at (entry);
+
+  return expires_at != 0 && expires_at - 60 <= g_get_real_time () / G_USEC_PER_SEC &&
+         ph_entry_field_is_protected (entry, "refresh_token");
+}
+
 PhSecret *
 ph_oauth_account_fresh_token (PhBroker         *broker,
                               const PhSubject  *subject,
@@ -195,18 +206,16 @@ ph_oauth_account_fresh_token (PhBroker         *broker,
   g_autoptr(PhOAuthClient) client = NULL;
   g_autoptr(PhSecret) refresh_token = NULL;
   g_autoptr(PhOAuthTokens) tokens = NULL;
-  gint64 expires_at = ph_oauth_account_expires_at (entry);
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   *out_refreshed = FALSE;
-  if (expires_at == 0 || expires_at - 60 > now || !ph_entry_field_is_protected (entry, FIELD_REFRESH))
+  if (!ph_oauth_account_needs_refresh (entry))
     return ph_broker_open (broker, subject, PH_ACTION_USE, entry, FIELD_ACCESS, error);
 
   if (!(refresh_token = ph_broker_open (broker, subject, PH_ACTION_USE, entry, FIELD_REFRESH, error)) ||
       !(client = ph_oauth_account_new_client (entry, catalog, error)) ||
       !ph_oauth_client_discover (client, NULL, error) ||
       !(tokens = ph_oauth_client_refresh (client, refresh_token, NULL, error)) ||
-      !store_tokens (ph_broker_get_vault (broker), entry, tokens, error))
+      !ph_oauth_account_update_tokens (ph_broker_get_vault (broker), entry, tokens, error))
     return NULL;
   *out_refreshed = TRUE;
   return ph_secret_ref (tokens->access_token);

@@ -26,6 +26,11 @@ PhOAuthClient *ph_oauth_account_new_client   (PhEntry          *entry,
                                               PhOAuthCatalog   *catalog,
                                               GError          **error);
 gint64         ph_oauth_account_expires_at   (PhEntry          *entry);
+gboolean       ph_oauth_account_needs_refresh (PhEntry         *entry);
+gboolean       ph_oauth_account_update_tokens (PhVault         *vault,
+                                              PhEntry          *entry,
+                                              PhOAuthTokens    *tokens,
+                                              GError          **error);
 PhSecret      *ph_oauth_account_fresh_token  (PhBroker         *broker,
                                               const PhSubject  *subject,
                                               PhEntry          *entry,
