@@ -94,13 +94,15 @@ agent_call_unlocked (PhCli            *cli,
   GError *local_error = NULL;
   GVariant *reply;
 
+  /* Sunk, so each call borrows it (a call consumes only floating parameters) and it can be sent
+   * twice. */
   g_variant_ref_sink (parameters);
-  reply = agent_call (bus, method, g_variant_ref (parameters), &local_error);
+  reply = agent_call (bus, method, parameters, &local_error);
   if (reply == NULL && is_locked_error (local_error))
     {
       g_clear_error (&local_error);
       if (ensure_unlocked (cli, bus, &local_error))
-        reply = agent_call (bus, method, g_variant_ref (parameters), &local_error);
+        reply = agent_call (bus, method, parameters, &local_error);
     }
   g_variant_unref (parameters);
   if (local_error)
