@@ -1,0 +1,183 @@
+/* test-sign-in.c: the embedded sign-in window against a real OpenID provider (npm
+ * oidc-provider) under Xvfb: the page's login and consent forms are filled in the page itself,
+ * the redirect is caught, the code exchanged with PKCE, the ID token verified with its nonce;
+ * the header shows the page's real host; closing the window cancels.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+
+#include "ph-oauth-client.h"
+#include "ph-oidc.h"
+#include "ph-sign-in-window.h"
+
+#define REDIRECT "http://127.0.0.1:43211/callback"
+
+static GSubprocess *provider_process;
+static char *issuer;
+
+typedef struct
+{
+  gboolean finished;
+  char *redirect;
+  int pages;
+} Result;
+
+static void
+on_finished (PhSignInWindow *window,
+             const char     *redirect,
+             Result         *result)
+{
+  result->finished = TRUE;
+  result->redirect = g_strdup (redirect);
+}
+
+/* What a person does on each page: log in as alice, then consent. */
+static const char fill_script[] =
+  "(function () {"
+  "  var login = document.querySelector('input[name=login]');"
+  "  if (login) {"
+  "    login.value = 'alice';"
+  "    document.querySelector('input[name=password]').value = 'any password';"
+  "  }"
+  "  var form = document.querySelector('form');"
+  "  if (form) { form.submit(); return 'submitted'; }"
+  "  return 'no form';"
+  "})();";
+
+static void
+on_load_changed (WebKitWebView   *view,
+                 WebKitLoadEvent  event,
+                 Result          *result)
+{
+  if (event != WEBKIT_LOAD_FINISHED)
+    return;
+  result->pages++;
+  webkit_web_view_evaluate_javascript (view, fill_script, -1, NULL, NULL, NULL, NULL, NULL);
+}
+
+static gboolean
+timed_out (gpointer data)
+{
+  g_error ("The sign-in did not finish");
+  return G_SOURCE_REMOVE;
+}
+
+static PhOAuthClient *
+new_client (void)
+{
+  g_autoptr(PhOAuthCatalog) catalog = ph_oauth_catalog_load_default (NULL);
+  g_autoptr(GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  PhOAuthClient *client;
+
+  g_hash_table_insert (params, (gpointer) "issuer", issuer);
+  client = ph_oauth_client_new (ph_oauth_catalog_resolve (catalog, "oidc", params, &error), "perihelion");
+  g_assert_no_error (error);
+  g_assert_true (ph_oauth_client_discover (client, NULL, &error));
+  g_assert_no_error (error);
+  return client;
+}
+
+static void
+test_sign_in (void)
+{
+  g_autoptr(PhOAuthClient) client = new_client ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *verifier = ph_pkce_new_verifier ();
+  g_autofree char *challenge = ph_pkce_challenge_s256 (verifier);
+  g_autofree char *state = ph_oauth_random_token ();
+  g_autofree char *nonce = ph_oauth_random_token ();
+  g_autofree char *url = ph_oauth_authorization_url (ph_oauth_client_get_provider (client), "perihelion", REDIRECT,
+                                                     "openid email offline_access", state, nonce, challenge, &error);
+  g_autofree char *code = NULL;
+  g_autofree char *expected_host = g_strdup (strstr (issuer, "//") + 2);
+  g_autoptr(PhOAuthTokens) tokens = NULL;
+  g_autoptr(JsonObject) claims = NULL;
+  PhSignInWindow *window;
+  Result result = { 0 };
+  gint64 start = g_get_monotonic_time ();
+  guint watchdog;
+
+  g_assert_no_error (error);
+  window = ph_sign_in_window_new (NULL, "Test provider", url, REDIRECT);
+  g_signal_connect (window, "finished", G_CALLBACK (on_finished), &result);
+  g_signal_connect (ph_sign_in_window_get_web_view (window), "load-changed", G_CALLBACK (on_load_changed), &result);
+  gtk_window_present (GTK_WINDOW (window));
+  watchdog = g_timeout_add_seconds (60, timed_out, NULL);
+  while (!result.finished)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      /* The header names the page's host once one has loaded. */
+      if (!result.finished && result.pages > 0)
+        g_assert_cmpstr (ph_sign_in_window_get_host (window), ==, expected_host);
+    }
+  g_source_remove (watchdog);
+  g_test_message ("sign-in window: %d pages, %.0f ms to the redirect", result.pages,
+                  (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_nonnull (result.redirect);
+  code = ph_oauth_parse_redirect (result.redirect, state, &error);
+  g_assert_no_error (error);
+  tokens = ph_oauth_client_exchange_code (client, code, verifier, REDIRECT, NULL, &error);
+  g_assert_no_error (error);
+  claims = ph_oauth_client_verify_id_token (client, tokens->id_token, nonce, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (claims, "sub"), ==, "alice");
+  g_test_message ("sign-in to a verified ID token: %.0f ms", (g_get_monotonic_time () - start) / 1000.0);
+  g_free (result.redirect);
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr(PhOAuthClient) client = new_client ();
+  PhSignInWindow *window = ph_sign_in_window_new (NULL, "Test provider", ph_oauth_client_get_provider (client)->authorization_endpoint,
+                                                  REDIRECT);
+  Result result = { 0 };
+
+  g_signal_connect (window, "finished", G_CALLBACK (on_finished), &result);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_window_close (GTK_WINDOW (window));
+  while (!result.finished)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (result.redirect);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *node = g_find_program_in_path ("node");
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+  int status;
+
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  if (g_getenv ("NODE_PATH") == NULL || node == NULL)
+    {
+      g_test_skip ("node and npm oidc-provider are needed (build-aux/dev test installs them)");
+      return g_test_run ();
+    }
+  script = g_build_filename (g_getenv ("PH_OAUTH_TEST_DIR"), "oidc-provider.js", NULL);
+  provider_process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                                       "node", script, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (provider_process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_true (line && g_str_has_prefix (line, "READY "));
+  issuer = g_strdup_printf ("http://127.0.0.1:%s", line + strlen ("READY "));
+
+  g_test_add_func ("/sign-in/code-flow", test_sign_in);
+  g_test_add_func ("/sign-in/cancel", test_cancel);
+  status = g_test_run ();
+  g_subprocess_send_signal (provider_process, SIGTERM);
+  g_subprocess_wait (provider_process, NULL, NULL);
+  g_object_unref (provider_process);
+  g_free (issuer);
+  return status;
+}
