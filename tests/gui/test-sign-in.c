@@ -46,6 +46,42 @@ static const char fill_script[] =
   "  return 'no form';"
   "})();";
 
+/* The login page as a person sees it, saved once (PH_SCREENSHOT_DIR) before the form is filled. */
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  const char *dir = g_getenv ("PH_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+
+  if (dir == NULL || width <= 0)
+    return;
+  g_mkdir_with_parents (dir, 0755);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  gdk_texture_save_to_png (texture, path);
+}
+
+static gboolean
+fill_later (gpointer data)
+{
+  WebKitWebView *view = data;
+
+  screenshot (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (view))), "sign-in.png");
+  webkit_web_view_evaluate_javascript (view, fill_script, -1, NULL, NULL, NULL, NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_load_changed (WebKitWebView   *view,
                  WebKitLoadEvent  event,
@@ -54,7 +90,10 @@ on_load_changed (WebKitWebView   *view,
   if (event != WEBKIT_LOAD_FINISHED)
     return;
   result->pages++;
-  webkit_web_view_evaluate_javascript (view, fill_script, -1, NULL, NULL, NULL, NULL, NULL);
+  if (result->pages == 1 && g_getenv ("PH_SCREENSHOT_DIR"))
+    g_timeout_add (300, fill_later, view);   /* painted first */
+  else
+    webkit_web_view_evaluate_javascript (view, fill_script, -1, NULL, NULL, NULL, NULL, NULL);
 }
 
 static gboolean
