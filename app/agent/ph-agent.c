@@ -627,6 +627,23 @@ handle_lock (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+/* What List and ListPacked send: the ranked matches of @query, or every entry. */
+static GPtrArray *
+listed_entries (PhAgent    *self,
+                const char *query)
+{
+  GPtrArray *entries;
+  guint n;
+
+  if (*query)
+    return ph_vault_search (self->vault, query);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->vault));
+  entries = g_ptr_array_new_full (n, g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (entries, g_list_model_get_item (G_LIST_MODEL (self->vault), i));
+  return entries;
+}
+
 static gboolean
 handle_list (PhDBusAgent1          *skeleton,
              GDBusMethodInvocation *invocation,
@@ -635,31 +652,17 @@ handle_list (PhDBusAgent1          *skeleton,
 {
   g_autoptr(PhSubject) subject = begin (self, invocation);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = NULL;
   GVariantBuilder entries;
 
   if (subject == NULL)
     return TRUE;
   if (!ph_broker_authorize (self->broker, subject, PH_ACTION_LIST, NULL, "vault", &error))
     return fail (self, invocation, error);
+  found = listed_entries (self, query);
   g_variant_builder_init (&entries, G_VARIANT_TYPE ("aa{sv}"));
-  if (*query)
-    {
-      g_autoptr(GPtrArray) found = ph_vault_search (self->vault, query);
-
-      for (guint i = 0; i < found->len; i++)
-        g_variant_builder_add_value (&entries, ph_entry_to_variant (g_ptr_array_index (found, i)));
-    }
-  else
-    {
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->vault));
-
-      for (guint i = 0; i < n; i++)
-        {
-          g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->vault), i);
-
-          g_variant_builder_add_value (&entries, ph_entry_to_variant (entry));
-        }
-    }
+  for (guint i = 0; i < found->len; i++)
+    g_variant_builder_add_value (&entries, ph_entry_to_variant (g_ptr_array_index (found, i)));
   end (self);
   ph_dbus_agent1_complete_list (skeleton, invocation, g_variant_builder_end (&entries));
   return TRUE;
@@ -680,16 +683,7 @@ handle_list_packed (PhDBusAgent1          *skeleton,
     return TRUE;
   if (!ph_broker_authorize (self->broker, subject, PH_ACTION_LIST, NULL, "vault", &error))
     return fail (self, invocation, error);
-  if (*query)
-    entries = ph_vault_search (self->vault, query);
-  else
-    {
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->vault));
-
-      entries = g_ptr_array_new_full (n, g_object_unref);
-      for (guint i = 0; i < n; i++)
-        g_ptr_array_add (entries, g_list_model_get_item (G_LIST_MODEL (self->vault), i));
-    }
+  entries = listed_entries (self, query);
   packed = ph_entry_pack (entries);
   end (self);
   ph_dbus_agent1_complete_list_packed (skeleton, invocation,
