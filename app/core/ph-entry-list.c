@@ -304,6 +304,28 @@ ph_entry_list_lookup (PhEntryList *self,
   return id ? g_hash_table_lookup (self->by_id, id) : NULL;
 }
 
+/**
+ * ph_entry_list_find:
+ *
+ * Returns: where the entry with @id is shown, or G_MAXUINT when it is not (a pointer scan of
+ *   the shown list: a window calls it on every keystroke to keep its selection)
+ */
+guint
+ph_entry_list_find (PhEntryList *self,
+                    const char  *id)
+{
+  PhEntry *entry;
+
+  g_return_val_if_fail (PH_IS_ENTRY_LIST (self), G_MAXUINT);
+
+  if (!(entry = ph_entry_list_lookup (self, id)))
+    return G_MAXUINT;
+  for (guint i = 0; i < self->visible->len; i++)
+    if (self->visible->pdata[i] == entry)
+      return i;
+  return G_MAXUINT;
+}
+
 void
 ph_entry_list_set_query (PhEntryList *self,
                          const char  *query)

@@ -36,6 +36,8 @@ void         ph_entry_list_set_entries    (PhEntryList  *self,
 guint        ph_entry_list_get_n_entries  (PhEntryList  *self);
 PhEntry     *ph_entry_list_lookup         (PhEntryList  *self,
                                            const char   *id);
+guint        ph_entry_list_find           (PhEntryList  *self,
+                                           const char   *id);
 void         ph_entry_list_set_query      (PhEntryList  *self,
                                            const char   *query);
 const char  *ph_entry_list_get_query      (PhEntryList  *self);

@@ -242,18 +242,12 @@ static void
 on_entries_reordered (PhWindow *self)
 {
   g_autofree char *id = g_strdup (self->selected_id);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->entries));
-  guint position = GTK_INVALID_LIST_POSITION;
+  guint position;
 
   if (id == NULL)
     return;
-  for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
-    {
-      g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->entries), i);
-
-      if (g_str_equal (ph_entry_get_id (entry), id))
-        position = i;
-    }
+  /* G_MAXUINT, not shown, is GTK_INVALID_LIST_POSITION: the selection clears. */
+  position = ph_entry_list_find (self->entries, id);
   if (position != gtk_single_selection_get_selected (self->selection))
     gtk_single_selection_set_selected (self->selection, position);
   else if (selected_entry (self) == NULL || !g_str_equal (ph_entry_get_id (selected_entry (self)), id))
@@ -290,18 +284,10 @@ void
 ph_window_select_entry (PhWindow   *self,
                         const char *id)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->entries));
+  guint position = ph_entry_list_find (self->entries, id);
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->entries), i);
-
-      if (g_strcmp0 (ph_entry_get_id (entry), id) == 0)
-        {
-          gtk_single_selection_set_selected (self->selection, i);
-          return;
-        }
-    }
+  if (position != G_MAXUINT)
+    gtk_single_selection_set_selected (self->selection, position);
 }
 
 /* Loading the entries */
