@@ -10,6 +10,7 @@
 
 #include "ph-oauth-client.h"
 #include "ph-oidc.h"
+#include "ph-oidc-test-peer.h"
 #include "ph-sign-in-window.h"
 
 #define REDIRECT "http://127.0.0.1:43211/callback"
@@ -106,14 +107,9 @@ timed_out (gpointer data)
 static PhOAuthClient *
 new_client (void)
 {
-  g_autoptr(PhOAuthCatalog) catalog = ph_oauth_catalog_load_default (NULL);
-  g_autoptr(GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GError) error = NULL;
-  PhOAuthClient *client;
+  PhOAuthClient *client = ph_test_oidc_client (issuer);
 
-  g_hash_table_insert (params, (gpointer) "issuer", issuer);
-  client = ph_oauth_client_new (ph_oauth_catalog_resolve (catalog, "oidc", params, &error), "perihelion");
-  g_assert_no_error (error);
   g_assert_true (ph_oauth_client_discover (client, NULL, &error));
   g_assert_no_error (error);
   return client;
@@ -187,36 +183,20 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *script = NULL;
-  g_autofree char *node = g_find_program_in_path ("node");
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
   int status;
 
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
-  if (g_getenv ("NODE_PATH") == NULL || node == NULL)
+  if (!(provider_process = ph_test_start_oidc_provider (&issuer)))
     {
       g_test_skip ("node and npm oidc-provider are needed (build-aux/dev test installs them)");
       return g_test_run ();
     }
-  script = g_build_filename (g_getenv ("PH_OAUTH_TEST_DIR"), "oidc-provider.js", NULL);
-  provider_process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                                       "node", script, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (provider_process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_true (line && g_str_has_prefix (line, "READY "));
-  issuer = g_strdup_printf ("http://127.0.0.1:%s", line + strlen ("READY "));
-
   g_test_add_func ("/sign-in/code-flow", test_sign_in);
   g_test_add_func ("/sign-in/cancel", test_cancel);
   status = g_test_run ();
-  g_subprocess_send_signal (provider_process, SIGTERM);
-  g_subprocess_wait (provider_process, NULL, NULL);
-  g_object_unref (provider_process);
+  ph_test_stop_oidc_provider (provider_process);
   g_free (issuer);
   return status;
 }

@@ -13,6 +13,7 @@
 #include "ph-jose.h"
 #include "ph-oauth-client.h"
 #include "ph-oidc.h"
+#include "ph-oidc-test-peer.h"
 #include "ph-test-util.h"
 
 #define REDIRECT "http://127.0.0.1:43210/callback"
@@ -33,20 +34,6 @@ run_user (const char *url)
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_successful (user));
   return out;
-}
-
-static PhOAuthClient *
-new_client (const char *for_issuer)
-{
-  g_autoptr(PhOAuthCatalog) catalog = ph_oauth_catalog_load_default (NULL);
-  g_autoptr(GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GError) error = NULL;
-  PhOAuthProvider *provider;
-
-  g_hash_table_insert (params, (gpointer) "issuer", (gpointer) for_issuer);
-  provider = ph_oauth_catalog_resolve (catalog, "oidc", params, &error);
-  g_assert_no_error (error);
-  return ph_oauth_client_new (provider, "perihelion");
 }
 
 /* In a thread, so the poll can run while the person's side is played here. */
@@ -85,7 +72,7 @@ device_sign_in (PhOAuthClient *client)
 static void
 test_discovery (void)
 {
-  g_autoptr(PhOAuthClient) client = new_client (issuer);
+  g_autoptr(PhOAuthClient) client = ph_test_oidc_client (issuer);
   g_autoptr(PhOAuthClient) impostor = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *other = NULL;
@@ -99,7 +86,7 @@ test_discovery (void)
 
   /* The same server under another name: its document names another issuer, and is refused. */
   other = g_strdup_printf ("http://localhost:%s", strrchr (issuer, ':') + 1);
-  impostor = new_client (other);
+  impostor = ph_test_oidc_client (other);
   g_assert_false (ph_oauth_client_discover (impostor, NULL, &error));
   g_assert_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_DISCOVERY);
   g_test_message ("refused: %s", error->message);
@@ -108,7 +95,7 @@ test_discovery (void)
 static void
 test_device_flow_refresh_revoke (void)
 {
-  g_autoptr(PhOAuthClient) client = new_client (issuer);
+  g_autoptr(PhOAuthClient) client = ph_test_oidc_client (issuer);
   g_autoptr(PhOAuthTokens) tokens = NULL;
   g_autoptr(PhOAuthTokens) refreshed = NULL;
   g_autoptr(PhOAuthTokens) reused = NULL;
@@ -157,7 +144,7 @@ test_device_flow_refresh_revoke (void)
 static void
 test_code_flow_and_attacks (void)
 {
-  g_autoptr(PhOAuthClient) client = new_client (issuer);
+  g_autoptr(PhOAuthClient) client = ph_test_oidc_client (issuer);
   g_autoptr(GError) error = NULL;
   g_autofree char *verifier = ph_pkce_new_verifier ();
   g_autofree char *challenge = ph_pkce_challenge_s256 (verifier);
@@ -331,7 +318,7 @@ static void
 test_cli (void)
 {
   CliFixture f = { g_dir_make_tmp ("perihelion-oauth-XXXXXX", NULL) };
-  g_autoptr(PhOAuthClient) client = new_client (issuer);
+  g_autoptr(PhOAuthClient) client = ph_test_oidc_client (issuer);
   g_autoptr(PhVault) vault = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) login = NULL;
@@ -522,37 +509,20 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *script = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-  g_autofree char *node = g_find_program_in_path ("node");
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("NODE_PATH") == NULL || node == NULL)
+  if (!(provider_process = ph_test_start_oidc_provider (&issuer)))
     {
       g_test_skip ("node and npm oidc-provider are needed (build-aux/dev test installs them)");
       return g_test_run ();
     }
-  script = g_build_filename (g_getenv ("PH_OAUTH_TEST_DIR"), "oidc-provider.js", NULL);
-  provider_process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                                       "node", script, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (provider_process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (line && g_str_has_prefix (line, "READY "));
-  issuer = g_strdup_printf ("http://127.0.0.1:%s", line + strlen ("READY "));
-
   g_test_add_func ("/oauth/peer/discovery", test_discovery);
   g_test_add_func ("/oauth/peer/device-flow-refresh-revoke", test_device_flow_refresh_revoke);
   g_test_add_func ("/oauth/peer/code-flow-and-attacks", test_code_flow_and_attacks);
   g_test_add_func ("/oauth/peer/cli", test_cli);
   status = g_test_run ();
-  g_subprocess_send_signal (provider_process, SIGTERM);
-  g_subprocess_wait (provider_process, NULL, NULL);
-  g_object_unref (provider_process);
+  ph_test_stop_oidc_provider (provider_process);
   g_free (issuer);
   return status;
 }
