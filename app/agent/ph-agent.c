@@ -24,7 +24,10 @@
 #include "ph-entry.h"
 #include "ph-entry-pack.h"
 #include "ph-keystore.h"
-#include "ph-oauth-account.h"
+#include "ph-agent-oauth.h"
+#include "ph-jose.h"
+#include "ph-oauth-catalog.h"
+#include "ph-oidc.h"
 #include <errno.h>
 #include "ph-vault.h"
 
@@ -42,6 +45,7 @@ struct _PhAgent
   gboolean creating;           /* a Create call is deriving its key */
 
   PhDBusAgent1 *skeleton;
+  PhAgentOAuth *oauth;         /* the OAuth methods, and sign-ins under way */
   GPtrArray *subscriptions;    /* (GDBusConnection, id) pairs for session signals */
 
   guint idle_timeout;          /* seconds; 0: never */
@@ -417,6 +421,8 @@ return_error (GDBusMethodInvocation *invocation,
          : error->code == PH_VAULT_ERROR_NOT_FOUND || error->code == PH_VAULT_ERROR_AMBIGUOUS
            ? "org.perihelion.Agent1.Error.NotFound"
            : name;
+  else if (error->domain == PH_OAUTH_ERROR || error->domain == PH_OIDC_ERROR || error->domain == PH_JOSE_ERROR)
+    name = "org.perihelion.Agent1.Error.SignInFailed";
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
     name = "org.perihelion.Agent1.Error.RateLimited";
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
@@ -1270,146 +1276,6 @@ handle_change_password (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
-/* GetOAuthToken: the refresh token is opened through the gate here, the network request runs in a
- * thread (the agent keeps answering), and the rotated tokens are sealed back on the main loop. */
-typedef struct
-{
-  PhAgent *agent;
-  GDBusMethodInvocation *invocation;
-  char *entry_id;
-  PhOAuthClient *client;
-  PhSecret *refresh_token;
-} RefreshData;
-
-static void
-refresh_data_free (gpointer data)
-{
-  RefreshData *refresh = data;
-
-  g_object_unref (refresh->agent);
-  g_free (refresh->entry_id);
-  ph_oauth_client_free (refresh->client);
-  g_clear_pointer (&refresh->refresh_token, ph_secret_unref);
-  g_free (refresh);
-}
-
-static void
-refresh_thread (GTask        *task,
-                gpointer      source,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  RefreshData *refresh = task_data;
-  GError *error = NULL;
-  PhOAuthTokens *tokens = NULL;
-
-  if (ph_oauth_client_discover (refresh->client, cancellable, &error))
-    tokens = ph_oauth_client_refresh (refresh->client, refresh->refresh_token, cancellable, &error);
-  if (tokens)
-    g_task_return_pointer (task, tokens, (GDestroyNotify) ph_oauth_tokens_free);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-complete_token (PhDBusAgent1          *skeleton,
-                GDBusMethodInvocation *invocation,
-                PhSecret              *token,
-                gint64                 expires_at)
-{
-  ph_dbus_agent1_complete_get_oauth_token (skeleton, invocation,
-                                           g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                                    ph_secret_get_data (token),
-                                                                    ph_secret_get_length (token), TRUE,
-                                                                    wipe_and_free, ph_secret_ref (token)),
-                                           expires_at);
-}
-
-static void
-refresh_done (GObject      *object,
-              GAsyncResult *result,
-              gpointer      data)
-{
-  RefreshData *refresh = g_task_get_task_data (G_TASK (result));
-  PhAgent *self = refresh->agent;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PhOAuthTokens) tokens = g_task_propagate_pointer (G_TASK (result), &error);
-  PhEntry *entry;
-
-  if (tokens == NULL)
-    {
-      return_error (refresh->invocation, error);
-      return;
-    }
-  /* The vault may have been locked, or the account removed, meanwhile. */
-  if (self->broker == NULL || !(entry = ph_vault_lookup (self->vault, refresh->entry_id)))
-    {
-      g_dbus_method_invocation_return_dbus_error (refresh->invocation, "org.perihelion.Agent1.Error.Locked",
-                                                  _("The vault was locked during the refresh"));
-      return;
-    }
-  if (!ph_oauth_account_update_tokens (self->vault, entry, tokens, &error) || !save_and_announce (self, &error))
-    {
-      return_error (refresh->invocation, error);
-      return;
-    }
-  complete_token (self->skeleton, refresh->invocation, tokens->access_token, tokens->expires_at);
-}
-
-static gboolean
-handle_get_oauth_token (PhDBusAgent1          *skeleton,
-                        GDBusMethodInvocation *invocation,
-                        const char            *account,
-                        PhAgent               *self)
-{
-  g_autoptr(PhSubject) subject = begin (self, invocation);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PhOAuthCatalog) catalog = NULL;
-  g_autoptr(GTask) task = NULL;
-  RefreshData *refresh;
-  PhEntry *entry;
-
-  if (subject == NULL)
-    return TRUE;
-  if (!(entry = ph_vault_find (self->vault, account, &error)))
-    return fail (self, invocation, error);
-  if (!ph_oauth_account_is (entry))
-    {
-      end (self);
-      g_dbus_method_invocation_return_dbus_error (invocation, "org.perihelion.Agent1.Error.NotFound",
-                                                  _("That entry is not an OAuth account"));
-      return TRUE;
-    }
-  if (!ph_oauth_account_needs_refresh (entry))
-    {
-      g_autoptr(PhSecret) token = ph_broker_open (self->broker, subject, PH_ACTION_USE, entry, "access_token", &error);
-
-      if (token == NULL)
-        return fail (self, invocation, error);
-      end (self);
-      complete_token (skeleton, invocation, token, ph_oauth_account_expires_at (entry));
-      return TRUE;
-    }
-
-  refresh = g_new0 (RefreshData, 1);
-  refresh->agent = g_object_ref (self);
-  refresh->invocation = invocation;
-  refresh->entry_id = g_strdup (ph_entry_get_id (entry));
-  /* Released to the agent itself on the caller's behalf: the gate decides on the caller. */
-  if (!(refresh->refresh_token = ph_broker_open (self->broker, subject, PH_ACTION_USE, entry, "refresh_token", &error)) ||
-      !(catalog = ph_oauth_catalog_load_default (&error)) ||
-      !(refresh->client = ph_oauth_account_new_client (entry, catalog, &error)))
-    {
-      refresh_data_free (refresh);
-      return fail (self, invocation, error);
-    }
-  end (self);
-  task = g_task_new (NULL, NULL, refresh_done, NULL);
-  g_task_set_task_data (task, refresh, refresh_data_free);
-  g_task_run_in_thread (task, refresh_thread);
-  return TRUE;
-}
-
 PhVault *
 ph_agent_get_vault (PhAgent *self)
 {
@@ -1420,6 +1286,28 @@ PhBroker *
 ph_agent_get_broker (PhAgent *self)
 {
   return self->broker;
+}
+
+PhSubject *
+ph_agent_begin_call (PhAgent               *self,
+                     GDBusMethodInvocation *invocation)
+{
+  return begin (self, invocation);
+}
+
+gboolean
+ph_agent_fail_call (PhAgent               *self,
+                    GDBusMethodInvocation *invocation,
+                    const GError          *error)
+{
+  return fail (self, invocation, error);
+}
+
+void
+ph_agent_return_error (GDBusMethodInvocation *invocation,
+                       const GError          *error)
+{
+  return_error (invocation, error);
 }
 
 PhSubject *
@@ -1475,7 +1363,7 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-import", G_CALLBACK (handle_import), self);
   g_signal_connect (self->skeleton, "handle-get-vault-info", G_CALLBACK (handle_get_vault_info), self);
   g_signal_connect (self->skeleton, "handle-change-password", G_CALLBACK (handle_change_password), self);
-  g_signal_connect (self->skeleton, "handle-get-oauth-token", G_CALLBACK (handle_get_oauth_token), self);
+  self->oauth = ph_agent_oauth_new (self, self->skeleton);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
                                            PH_AGENT_DBUS_PATH, error);
 }
@@ -1485,6 +1373,7 @@ ph_agent_unexport (PhAgent *self)
 {
   if (self->skeleton == NULL)
     return;
+  g_clear_pointer (&self->oauth, ph_agent_oauth_free);
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
   g_clear_object (&self->skeleton);
 }

@@ -1078,7 +1078,8 @@ ph_cli_cmd_git_credential (PhCli *cli,
 
       /* An OAuth account for the host first (a fresh token), else a stored login. */
       if (catalog && g_strcmp0 (request->protocol, "https") == 0 && request->host)
-        account = ph_oauth_account_for_git (vault, catalog, request->host, request->path, &oauth_username);
+        account = ph_oauth_account_for_git (vault, catalog, request->host, request->path, request->username,
+                                             &oauth_username);
       if (account)
         {
           password = ph_oauth_account_fresh_token (ph_cli_get_broker (), ph_cli_get_subject (), account, catalog,

@@ -1,13 +1,15 @@
 /* ph-cli-oauth.c: perihelion-cli oauth login|list|token|logout.
  *
- * `login` signs in with the device flow (RFC 8628), which needs no browser on this machine: the
- * verification URL (with the code in it when the provider gives one) and the code go to stderr,
- * the account's name to stdout. The tokens are sealed into the vault as an OAuth account entry.
+ * `login` signs in with the authorization-code flow in the person's browser, the redirect caught
+ * by a loopback listener (RFC 8252), or with --device the device flow (RFC 8628), which needs no
+ * browser on this machine: the verification URL and the code go to stderr, the account's name
+ * to stdout. The tokens are sealed into the vault as an OAuth account entry.
  * `token` prints a fresh access token: a "use" request by the calling program, refreshed first
  * when it is about to expire. `logout` revokes the tokens at the provider and removes the account.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <json-glib/json-glib.h>
@@ -16,6 +18,143 @@
 #include "ph-cli.h"
 #include "ph-oauth-account.h"
 #include "ph-oauth-client.h"
+#include "ph-oauth-sign-in.h"
+#include "ph-loopback-listener.h"
+
+#ifdef G_OS_UNIX
+#include <gio/gdesktopappinfo.h>
+#endif
+
+typedef struct
+{
+  GMainLoop *loop;
+  char *redirect;
+  GError *error;
+} Wait;
+
+static void
+on_redirect (GObject      *object,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  Wait *wait = data;
+
+  wait->redirect = ph_loopback_listener_wait_finish (PH_LOOPBACK_LISTENER (object), result, &wait->error);
+  g_main_loop_quit (wait->loop);
+}
+
+static gboolean
+on_timeout (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The person's browser, its output kept out of ours (stdout carries the account's name). */
+static gboolean
+launch_browser (const char  *url,
+                GError     **error)
+{
+#ifdef G_OS_UNIX
+  g_autofree char *scheme = g_uri_parse_scheme (url);
+  g_autoptr(GAppInfo) app = scheme ? g_app_info_get_default_for_uri_scheme (scheme) : NULL;
+
+  if (app && G_IS_DESKTOP_APP_INFO (app))
+    {
+      GList uris = { (gpointer) url, NULL, NULL };
+      int null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      gboolean launched;
+
+      launched = g_desktop_app_info_launch_uris_as_manager_with_fds (G_DESKTOP_APP_INFO (app), &uris, NULL,
+                                                                    G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                                                    null_fd, null_fd, null_fd, error);
+      if (null_fd >= 0)
+        close (null_fd);
+      return launched;
+    }
+#endif
+  return g_app_info_launch_default_for_uri (url, NULL, error);
+}
+
+/* The authorization-code flow in the person's browser: the page is opened there (or its URL
+ * printed for them to open), and the provider's redirect comes back to a loopback listener. */
+static PhOAuthTokens *
+sign_in_with_browser (PhOAuthClient  *client,     /* (transfer full) */
+                      const char     *scopes,
+                      gboolean        open_browser,
+                      char          **out_identity,
+                      GError        **error)
+{
+  g_autoptr(PhOAuthClient) owned_client = client;
+  g_autoptr(PhLoopbackListener) listener = NULL;
+  g_autoptr(PhOAuthSignIn) sign_in = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) launch_error = NULL;
+  g_autofree char *redirect = NULL;
+  Wait wait = { loop, NULL, NULL };
+  guint timeout;
+
+  if (!(listener = ph_loopback_listener_new (error)) ||
+      !(sign_in = ph_oauth_sign_in_new (g_steal_pointer (&owned_client), scopes,
+                                        ph_loopback_listener_get_redirect_uri (listener), error)))
+    return NULL;
+  g_printerr (_("Sign in at\n%s\n"), ph_oauth_sign_in_get_authorization_url (sign_in));
+  if (open_browser &&
+      !launch_browser (ph_oauth_sign_in_get_authorization_url (sign_in), &launch_error))
+    g_printerr (_("No browser could be opened (%s): open the address yourself\n"), launch_error->message);
+  /* The person has five minutes; the provider's codes do not live longer anyway. */
+  timeout = g_timeout_add_seconds (300, on_timeout, cancellable);
+  ph_loopback_listener_wait_async (listener, cancellable, on_redirect, &wait);
+  g_main_loop_run (loop);
+  g_source_remove (timeout);
+  /* The listener closes; the browser's connection is let go before the exchange blocks. */
+  g_clear_object (&listener);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  if (wait.error)
+    {
+      if (g_error_matches (wait.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&wait.error);
+          g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_TIMED_OUT, _("No sign-in within five minutes"));
+        }
+      else
+        g_propagate_error (error, wait.error);
+      return NULL;
+    }
+  redirect = wait.redirect;
+  return ph_oauth_sign_in_complete (sign_in, redirect, out_identity, NULL, error);
+}
+
+/* The device flow (RFC 8628): the person signs in on any device with a browser. */
+static PhOAuthTokens *
+sign_in_with_device (PhOAuthClient  *client,
+                     const char     *scopes,
+                     char          **out_identity,
+                     GError        **error)
+{
+  g_autoptr(PhDeviceAuthorization) authorization = NULL;
+  g_autoptr(PhOAuthTokens) tokens = NULL;
+
+  if (!ph_oauth_client_get_provider (client)->device_flow)
+    {
+      g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PARAMETER, _("%s offers no device sign-in"),
+                   ph_oauth_client_get_provider (client)->name);
+      return NULL;
+    }
+  if (!(authorization = ph_oauth_client_device_start (client, scopes, NULL, error)))
+    return NULL;
+  if (authorization->verification_uri_complete)
+    g_printerr (_("Open %s\nand check that it shows the code %s\n"), authorization->verification_uri_complete,
+                authorization->user_code);
+  else
+    g_printerr (_("Open %s\nand enter the code %s\n"), authorization->verification_uri, authorization->user_code);
+  if (!(tokens = ph_oauth_client_device_poll (client, authorization, NULL, error)) ||
+      !(*out_identity = ph_oauth_client_identify (client, tokens, NULL, NULL, error)))
+    return NULL;
+  return g_steal_pointer (&tokens);
+}
 
 static int
 cmd_login (PhCli  *cli,
@@ -25,13 +164,14 @@ cmd_login (PhCli  *cli,
   g_autofree char *issuer = NULL, *client_id = NULL, *scope = NULL, *name = NULL;
   g_autofree char *base_url = NULL, *tenant = NULL, *realm_url = NULL, *domain = NULL, *region = NULL;
   g_autofree char *git_host = NULL, *git_path = NULL;
-  gboolean device = FALSE;
+  gboolean device = FALSE, no_browser = FALSE;
   GOptionEntry entries[] = {
     { "issuer", 0, 0, G_OPTION_ARG_STRING, &issuer, N_("Any OpenID provider, by its issuer URL"), "URL" },
     { "client-id", 0, 0, G_OPTION_ARG_STRING, &client_id, N_("The OAuth client id registered for Perihelion"), "ID" },
     { "scope", 0, 0, G_OPTION_ARG_STRING, &scope, N_("Scopes (default: the provider's)"), "SCOPES" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("The account's name (default: PROVIDER:IDENTITY)"), "ACCOUNT" },
     { "device", 0, 0, G_OPTION_ARG_NONE, &device, N_("Sign in on another device (no browser here)"), NULL },
+    { "no-browser", 0, 0, G_OPTION_ARG_NONE, &no_browser, N_("Print the sign-in address instead of opening it"), NULL },
     { "base-url", 0, 0, G_OPTION_ARG_STRING, &base_url, N_("A self-hosted GitLab or Gitea"), "URL" },
     { "tenant", 0, 0, G_OPTION_ARG_STRING, &tenant, N_("The Entra ID tenant"), "TENANT" },
     { "realm-url", 0, 0, G_OPTION_ARG_STRING, &realm_url, N_("The Keycloak realm URL"), "URL" },
@@ -46,9 +186,7 @@ cmd_login (PhCli  *cli,
   g_autoptr(PhOAuthCatalog) catalog = NULL;
   g_autoptr(GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(PhOAuthClient) client = NULL;
-  g_autoptr(PhDeviceAuthorization) authorization = NULL;
   g_autoptr(PhOAuthTokens) tokens = NULL;
-  g_autoptr(JsonObject) claims = NULL;
   g_autoptr(PhVault) vault = NULL;
   g_autofree char *identity = NULL;
   g_autofree char *scopes = NULL;
@@ -63,8 +201,6 @@ cmd_login (PhCli  *cli,
     return ph_cli_usage (_("oauth login takes a PROVIDER or --issuer URL"));
   if (client_id == NULL)
     return ph_cli_usage (_("oauth login needs --client-id (the id registered with the provider)"));
-  if (!device)
-    return ph_cli_usage (_("On the command line, sign in with --device; the browser sign-in is in the app"));
   provider_id = issuer ? "oidc" : argv[1];
   if (issuer)
     g_hash_table_insert (params, (gpointer) "issuer", issuer);
@@ -83,36 +219,18 @@ cmd_login (PhCli  *cli,
   if (!(provider = ph_oauth_catalog_resolve (catalog, provider_id, params, &error)))
     return ph_cli_fail (g_steal_pointer (&error));
   client = ph_oauth_client_new (provider, client_id);
-  if (!provider->device_flow)
-    return ph_cli_usage (_("%s offers no device sign-in; use the app"), provider->name);
+  /* Without --device, a provider that offers only the device flow (AWS) uses it anyway. */
+  device = device || !provider->code_flow;
   scopes = scope ? g_strdup (scope) : g_strjoinv (" ", provider->scopes);
-  if (!ph_oauth_client_discover (client, NULL, &error) ||
-      !(authorization = ph_oauth_client_device_start (client, scopes, NULL, &error)))
+  if (!ph_oauth_client_discover (client, NULL, &error))
     return ph_cli_fail (g_steal_pointer (&error));
-  if (authorization->verification_uri_complete)
-    g_printerr (_("Open %s\nand check that it shows the code %s\n"), authorization->verification_uri_complete,
-                authorization->user_code);
+  if (device)
+    tokens = sign_in_with_device (client, scopes, &identity, &error);
   else
-    g_printerr (_("Open %s\nand enter the code %s\n"), authorization->verification_uri, authorization->user_code);
-  if (!(tokens = ph_oauth_client_device_poll (client, authorization, NULL, &error)))
+    tokens = sign_in_with_browser (g_steal_pointer (&client), scopes, !no_browser, &identity, &error);
+  if (tokens == NULL)
     return ph_cli_fail (g_steal_pointer (&error));
-  if (tokens->id_token && !(claims = ph_oauth_client_verify_id_token (client, tokens->id_token, NULL, NULL, &error)))
-    return ph_cli_fail (g_steal_pointer (&error));
-  identity = ph_oauth_account_identity (claims);
-  /* ID tokens often carry only "sub": the userinfo endpoint names the person. */
-  if (ph_oauth_client_get_provider (client)->userinfo_endpoint &&
-      (claims == NULL || !json_object_has_member (claims, "email")))
-    {
-      g_autoptr(JsonObject) userinfo = ph_oauth_client_userinfo (client, tokens->access_token,
-                                                                  claims ? json_object_get_string_member (claims, "sub") : NULL,
-                                                                  NULL, &error);
-
-      if (userinfo == NULL)
-        return ph_cli_fail (g_steal_pointer (&error));
-      g_free (identity);
-      identity = ph_oauth_account_identity (userinfo);
-    }
-  account = name ? g_strdup (name) : g_strdup_printf ("%s:%s", provider_id, identity ? identity : _("account"));
+  account = name ? g_strdup (name) : g_strdup_printf ("%s:%s", provider_id, identity);
   if (!(entry = ph_oauth_account_store (vault, account, provider_id, params, client_id, identity, tokens, &error)))
     return ph_cli_fail (g_steal_pointer (&error));
   if (git_path)
@@ -236,6 +354,8 @@ cmd_logout (PhCli  *cli,
   g_autoptr(PhVault) vault = NULL;
   g_autoptr(PhOAuthCatalog) catalog = NULL;
   g_autoptr(PhOAuthClient) client = NULL;
+  g_autoptr(PhSecret) refresh = NULL;
+  g_autoptr(PhSecret) access = NULL;
   PhEntry *entry;
 
   if (!ph_cli_parse_options (&argc, &argv, _("ACCOUNT"), entries, &error))
@@ -247,24 +367,10 @@ cmd_logout (PhCli  *cli,
       !(client = ph_oauth_account_new_client (entry, catalog, &error)))
     return ph_cli_fail (g_steal_pointer (&error));
 
-  /* Revoke what the provider can revoke; a provider that cannot be reached is reported, and the
-   * account stays so the revocation can be tried again. */
-  if (ph_oauth_client_discover (client, NULL, &error) && ph_oauth_client_get_provider (client)->revocation_endpoint)
-    {
-      const char *fields[][2] = { { "refresh_token", "refresh_token" }, { "access_token", "access_token" } };
-
-      for (guint i = 0; i < G_N_ELEMENTS (fields) && error == NULL; i++)
-        {
-          g_autoptr(PhSecret) token = NULL;
-
-          if (!ph_entry_field_is_protected (entry, fields[i][0]))
-            continue;
-          if ((token = ph_broker_open (ph_cli_get_broker (), ph_cli_get_subject (), PH_ACTION_USE, entry, fields[i][0],
-                                       &error)))
-            ph_oauth_client_revoke (client, token, fields[i][1], NULL, &error);
-        }
-    }
-  if (error)
+  /* A provider that cannot be reached is reported, and the account stays so the revocation can
+   * be tried again. */
+  if (!ph_oauth_account_open_tokens (ph_cli_get_broker (), ph_cli_get_subject (), entry, &refresh, &access, &error) ||
+      !ph_oauth_account_revoke (client, refresh, access, NULL, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   ph_vault_remove (vault, entry);
   if (!ph_cli_save (vault, &error))

@@ -1,12 +1,15 @@
 // oidc-provider.js: a real OpenID Connect provider (npm oidc-provider, OpenID-certified) on
 // 127.0.0.1 for the OAuth tests. Prints "READY <port>" when it listens.
 // One public native client (PKCE required, any loopback redirect), the device flow, revocation,
-// refresh tokens that rotate. devInteractions: the login form accepts any password for alice.
+// refresh tokens that rotate. devInteractions: the login form accepts any password for alice and bob.
 // SPDX-License-Identifier: GPL-3.0-or-later
 'use strict';
 const { default: Provider } = require('oidc-provider');
 
-const accounts = { alice: { sub: 'alice', email: 'alice@example.org', email_verified: true, name: 'Alice Example' } };
+const accounts = {
+  alice: { sub: 'alice', email: 'alice@example.org', email_verified: true, name: 'Alice Example' },
+  bob: { sub: 'bob', email: 'bob@example.org', email_verified: true, name: 'Bob Example' },
+};
 
 const host = '127.0.0.1';
 const server = require('http').createServer();

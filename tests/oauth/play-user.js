@@ -1,11 +1,15 @@
-// play-user.js URL: plays the person at the browser for the OAuth tests: opens URL, and submits
-// each form the real provider shows (confirm the device code, log in as alice, consent) until a
-// page has no form. Cookies are kept, redirects followed; a redirect to the client's loopback
-// address (the authorization code) is printed as "REDIRECT <url>" and not followed.
+// play-user.js [--follow] URL: plays the person at the browser for the OAuth tests: opens URL,
+// and submits each form the real provider shows (confirm the device code, log in as alice,
+// consent) until a page has no form. Cookies are kept, redirects followed; a redirect to the
+// client's loopback address (the authorization code) is printed as "REDIRECT <url>" and, with
+// --follow, requested like a browser would (the client's loopback listener then answers), else
+// not followed. The user name is $PLAY_USER_LOGIN, alice by default.
 // SPDX-License-Identifier: GPL-3.0-or-later
 'use strict';
 
 const jar = new Map();
+const follow = process.argv.includes('--follow');
+const start = process.argv.filter((a) => !a.startsWith('--')).pop();
 
 function storeCookies(res) {
   for (const line of res.headers.getSetCookie ? res.headers.getSetCookie() : []) {
@@ -27,6 +31,10 @@ async function request(url, options = {}) {
       const next = new URL(res.headers.get('location'), url).toString();
       if (next.startsWith('http://127.0.0.1/') || /^http:\/\/127\.0\.0\.1:\d+\/callback/.test(next) && !next.startsWith(new URL(url).origin)) {
         console.log(`REDIRECT ${next}`);
+        if (follow) {
+          const answer = await fetch(next);
+          console.log(`LISTENER ${answer.status} ${(await answer.text()).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()}`);
+        }
         return null;
       }
       url = next;
@@ -48,7 +56,7 @@ function parseForm(html, base) {
     const name = (input[0].match(/name="([^"]*)"/i) || [])[1];
     if (!name) continue;
     let value = (input[0].match(/value="([^"]*)"/i) || [])[1] || '';
-    if (name === 'login') value = 'alice';
+    if (name === 'login') value = process.env.PLAY_USER_LOGIN || 'alice';
     if (name === 'password') value = 'any password';
     fields.append(name, value.replace(/&amp;/g, '&'));
   }
@@ -56,7 +64,7 @@ function parseForm(html, base) {
 }
 
 (async () => {
-  let page = await request(process.argv[2]);
+  let page = await request(start);
   for (let step = 0; page && step < 10; step++) {
     const form = parseForm(page.html, page.url);
     if (!form) break;

@@ -314,6 +314,83 @@ userinfo_status (PhOAuthClient *client,
   return soup_message_get_status (message);
 }
 
+/* Whose token it is, as the provider says. */
+static char *
+userinfo_email (PhOAuthClient *client,
+                const char    *token)
+{
+  g_autoptr(PhSecret) secret = ph_secret_new_from_data ((const guint8 *) token, strlen (token));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) claims = ph_oauth_client_userinfo (client, secret, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return g_strdup (json_object_get_string_member (claims, "email"));
+}
+
+/* A "browser" for GIO: a desktop file that hands http URLs to play-user.js --follow, made the
+ * default handler in private XDG directories. g_app_info_launch_default_for_uri() finds it the
+ * way it finds Firefox on a desktop. */
+static void
+install_play_browser (const char *dir)
+{
+  g_autofree char *apps = g_build_filename (dir, "data", "applications", NULL);
+  g_autofree char *config = g_build_filename (dir, "config", NULL);
+  g_autofree char *desktop = g_build_filename (apps, "play-browser.desktop", NULL);
+  g_autofree char *mimeapps = g_build_filename (config, "mimeapps.list", NULL);
+  g_autofree char *script = g_build_filename (g_getenv ("PH_OAUTH_TEST_DIR"), "play-user.js", NULL);
+  g_autofree char *node = g_find_program_in_path ("node");
+  g_autofree char *entry = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Play Browser\n"
+                                            "Exec=%s %s --follow %%u\nMimeType=x-scheme-handler/http;\n",
+                                            node, script);
+
+  g_assert_no_errno (g_mkdir_with_parents (apps, 0700));
+  g_assert_no_errno (g_mkdir_with_parents (config, 0700));
+  g_assert_true (g_file_set_contents (desktop, entry, -1, NULL));
+  g_assert_true (g_file_set_contents (mimeapps, "[Default Applications]\nx-scheme-handler/http=play-browser.desktop\n",
+                                      -1, NULL));
+}
+
+static char *
+git_fill (CliFixture *f,
+          const char *request,
+          char      **out_username)
+{
+  g_autofree char *bindir = g_build_filename (f->dir, "bin", NULL);
+  g_autofree char *helper = g_build_filename (bindir, "git-credential-perihelion", NULL);
+  g_autofree char *helper_option = g_strdup_printf ("credential.helper=perihelion --vault %s --password-fd 3", f->vault);
+  g_autofree char *path_env = g_strdup_printf ("%s:%s", bindir, g_getenv ("PATH"));
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) git = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *git_out = NULL;
+  g_autofree char *git_err = NULL;
+  const char *password, *username;
+  gint64 start;
+
+  g_mkdir_with_parents (bindir, 0700);
+  if (!g_file_test (helper, G_FILE_TEST_IS_SYMLINK))
+    g_assert_no_errno (symlink (g_getenv ("PH_CLI_PATH"), helper));
+  g_subprocess_launcher_take_fd (launcher, open (f->pw, O_RDONLY), 3);
+  g_subprocess_launcher_setenv (launcher, "HOME", f->dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PATH", path_env, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GIT_CONFIG_NOSYSTEM", "1", TRUE);
+  g_subprocess_launcher_setenv (launcher, "GIT_TERMINAL_PROMPT", "0", TRUE);
+  start = g_get_monotonic_time ();
+  git = g_subprocess_launcher_spawn (launcher, &error, "git", "-c", "credential.helper=", "-c", helper_option,
+                                     "-c", "credential.useHttpPath=true", "credential", "fill", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (git, request, NULL, &git_out, &git_err, &error));
+  g_test_message ("git credential fill: %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
+  if (!g_subprocess_get_successful (git))
+    g_error ("git credential fill: %s", git_err);
+  g_assert_nonnull ((username = strstr (git_out, "username=")));
+  g_assert_nonnull ((password = strstr (git_out, "password=")));
+  *out_username = g_strndup (username + 9, strcspn (username + 9, "\n"));
+  return g_strndup (password + 9, strcspn (password + 9, "\n"));
+}
+
 static void
 test_cli (void)
 {
@@ -384,36 +461,63 @@ test_cli (void)
 
   /* git: `git credential fill` through git-credential-perihelion gets the account's token. */
   {
-    g_autofree char *bindir = g_build_filename (f.dir, "bin", NULL);
-    g_autofree char *helper = g_build_filename (bindir, "git-credential-perihelion", NULL);
-    g_autofree char *helper_option = g_strdup_printf ("credential.helper=perihelion --vault %s --password-fd 3", f.vault);
-    g_autofree char *path_env = g_strdup_printf ("%s:%s", bindir, g_getenv ("PATH"));
-    g_autoptr(GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
-    g_autoptr(GSubprocess) git = NULL;
-    g_autofree char *git_out = NULL;
-    g_autofree char *git_err = NULL;
-    g_autofree char *expected = g_strdup_printf ("password=%s\n", token2);
-    gint64 start;
+    g_autofree char *git_user = NULL;
+    g_autofree char *git_token = git_fill (&f, "protocol=https\nhost=git.example.test\n\n", &git_user);
 
-    g_mkdir_with_parents (bindir, 0700);
-    g_assert_no_errno (symlink (g_getenv ("PH_CLI_PATH"), helper));
+    g_assert_cmpstr (git_user, ==, "oauth2");
+    g_assert_cmpstr (git_token, ==, token2);
+  }
+
+  /* A second account on the same host, signed in in the browser (the code flow, the redirect to
+   * the CLI's loopback listener), as bob, for the repositories under acme/. */
+  {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
+    g_autoptr(GSubprocess) browser_login = NULL;
+    g_autofree char *xdg_data = g_build_filename (f.dir, "data", NULL);
+    g_autofree char *xdg_config = g_build_filename (f.dir, "config", NULL);
+    g_autofree char *login_out = NULL;
+    g_autofree char *login_err = NULL;
+    g_autofree char *git_user = NULL;
+    g_autofree char *acme_token = NULL;
+    g_autofree char *other_token = NULL;
+    g_autofree char *named_token = NULL;
+    g_autofree char *email = NULL;
+    g_autofree char *log = g_build_filename (f.dir, "audit.log", NULL);
+    const char *args[] = { g_getenv ("PH_CLI_PATH"), "--vault", f.vault, "--password-fd", "3", "oauth", "login",
+                           "--issuer", issuer, "--client-id", "perihelion", "--name", "work", "--git-host",
+                           "git.example.test", "--git-path", "acme/", NULL };
+
+    install_play_browser (f.dir);
+    launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
     g_subprocess_launcher_take_fd (launcher, open (f.pw, O_RDONLY), 3);
-    g_subprocess_launcher_setenv (launcher, "HOME", f.dir, TRUE);
-    g_subprocess_launcher_setenv (launcher, "PATH", path_env, TRUE);
-    g_subprocess_launcher_setenv (launcher, "GIT_CONFIG_NOSYSTEM", "1", TRUE);
-    g_subprocess_launcher_setenv (launcher, "GIT_TERMINAL_PROMPT", "0", TRUE);
-    start = g_get_monotonic_time ();
-    git = g_subprocess_launcher_spawn (launcher, &error, "git", "-c", "credential.helper=", "-c", helper_option,
-                                       "credential", "fill", NULL);
+    g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", log, TRUE);
+    g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", xdg_data, TRUE);
+    g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", xdg_config, TRUE);
+    g_subprocess_launcher_setenv (launcher, "PLAY_USER_LOGIN", "bob", TRUE);
+    browser_login = g_subprocess_launcher_spawnv (launcher, args, &error);
     g_assert_no_error (error);
-    g_assert_true (g_subprocess_communicate_utf8 (git, "protocol=https\nhost=git.example.test\n\n", NULL, &git_out,
-                                                  &git_err, &error));
-    g_test_message ("git credential fill: %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
-    g_assert_true (g_subprocess_get_successful (git));
-    g_assert_nonnull (strstr (git_out, "username=oauth2\n"));
-    g_assert_nonnull (strstr (git_out, expected));
+    g_assert_true (g_subprocess_communicate_utf8 (browser_login, NULL, NULL, &login_out, &login_err, &error));
+    if (!g_subprocess_get_successful (browser_login))
+      g_error ("oauth login in the browser (wait status %d): %s", g_subprocess_get_status (browser_login), login_err);
+    g_assert_cmpstr (g_strstrip (login_out), ==, "work");
+    g_assert_null (strstr (login_err, "No browser"));
+
+    /* The repositories under acme/ get bob's token, the others alice's; a user name in the
+     * remote's URL picks the account of that identity. */
+    acme_token = git_fill (&f, "protocol=https\nhost=git.example.test\npath=acme/tool.git\n\n", &git_user);
+    email = userinfo_email (client, acme_token);
+    g_assert_cmpstr (email, ==, "bob@example.org");
+    g_free (git_user);
+    other_token = git_fill (&f, "protocol=https\nhost=git.example.test\npath=other/tool.git\n\n", &git_user);
+    g_assert_cmpstr (other_token, ==, token2);
+    g_free (git_user);
+    g_free (email);
+    named_token = git_fill (&f, "protocol=https\nhost=git.example.test\nusername=bob@example.org\npath=x/y.git\n\n",
+                            &git_user);
+    email = userinfo_email (client, named_token);
+    g_assert_cmpstr (email, ==, "bob@example.org");
+    g_free (cli_run (&f, (const char *[]) { "oauth", "logout", "work", NULL }, NULL));
+    g_assert_cmpint (userinfo_status (client, acme_token), ==, 401);
   }
 
   /* Through the agent: it refreshes (in a thread) and hands out only the access token. */
@@ -505,6 +609,293 @@ test_cli (void)
   g_free (f.pw);
 }
 
+/* The app's sign-in through the agent: BeginOAuthSignIn keeps the PKCE verifier, state and
+ * nonce in the agent, CompleteOAuthSignIn takes the redirect. This test is the app (the agent
+ * trusts its executable as the GUI); play-user.js is the person at the page. */
+typedef struct
+{
+  GTestDBus *bus;
+  GSubprocess *agent;
+  GDBusConnection *connection;
+} AgentPeer;
+
+static void
+agent_peer_start (AgentPeer  *peer,
+                  const char *vault_path,
+                  const char *pw_path,
+                  const char *log_path)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  gboolean owned = FALSE;
+
+  peer->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (peer->bus);
+  /* After g_test_dbus_up(): a launcher copies the environment, and with it the bus address. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, pw_path);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_AGENT_NO_WINDOWS", "1", TRUE);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_CLI", g_getenv ("PH_CLI_PATH"), TRUE);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_GUI", self_exe, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", log_path, TRUE);
+  peer->agent = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PH_AGENT_PATH"), "--vault", vault_path,
+                                             "--password-fd", "0", "--no-tray", "--idle-timeout", "0", NULL);
+  g_assert_no_error (error);
+  peer->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (peer->bus),
+                                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 200 && !owned; i++)
+    {
+      g_autoptr(GVariant) reply = g_dbus_connection_call_sync (peer->connection, "org.freedesktop.DBus",
+                                                               "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                                               "NameHasOwner", g_variant_new ("(s)", "org.perihelion.Agent"),
+                                                               G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                                               NULL, NULL);
+
+      if (reply)
+        g_variant_get (reply, "(b)", &owned);
+      if (!owned)
+        g_usleep (50 * 1000);
+    }
+  g_assert_true (owned);
+  g_usleep (300 * 1000);   /* the unlock with --password-fd happens as it starts */
+}
+
+static void
+agent_peer_stop (AgentPeer *peer)
+{
+  g_subprocess_send_signal (peer->agent, SIGTERM);
+  g_subprocess_wait (peer->agent, NULL, NULL);
+  g_clear_object (&peer->agent);
+  g_clear_object (&peer->connection);
+  g_test_dbus_down (peer->bus);
+  g_clear_object (&peer->bus);
+}
+
+static GVariant *
+agent_call (GDBusConnection  *connection,
+            const char       *method,
+            GVariant         *args,
+            const char       *reply_type,
+            GError          **error)
+{
+  return g_dbus_connection_call_sync (connection, "org.perihelion.Agent", "/org/perihelion/Agent",
+                                      "org.perihelion.Agent1", method, args,
+                                      reply_type ? G_VARIANT_TYPE (reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE, 30000,
+                                      NULL, error);
+}
+
+static void
+assert_remote_error (const GError *error,
+                     const char   *name)
+{
+  g_autofree char *remote = NULL;
+
+  g_assert_nonnull (error);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, name);
+}
+
+/* Begins a sign-in and plays the person: the handle, and the redirect the page ended with. */
+static char *
+agent_begin (GDBusConnection *connection,
+             GVariant        *options,
+             char           **out_redirect)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = agent_call (connection, "BeginOAuthSignIn",
+                                          g_variant_new ("(s@a{ss}s)", "oidc", options, REDIRECT), "(ss)", &error);
+  g_autofree char *out = NULL;
+  const char *handle, *url;
+  char *redirect;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&s&s)", &handle, &url);
+  g_assert_true (g_str_has_prefix (url, issuer));
+  g_assert_nonnull (strstr (url, "code_challenge_method=S256"));
+  out = run_user (url);
+  g_assert_nonnull ((redirect = strstr (out, "REDIRECT ")));
+  redirect += strlen ("REDIRECT ");
+  *strchr (redirect, '\n') = '\0';
+  *out_redirect = g_strdup (redirect);
+  return g_strdup (handle);
+}
+
+static GVariant *
+sign_in_options (void)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&builder, "{ss}", "client_id", "perihelion");
+  g_variant_builder_add (&builder, "{ss}", "issuer", issuer);
+  g_variant_builder_add (&builder, "{ss}", "name", "company");
+  return g_variant_builder_end (&builder);
+}
+
+static char *
+agent_token (GDBusConnection *connection,
+             const char      *account)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = agent_call (connection, "GetOAuthToken", g_variant_new ("(s)", account), "(ayx)", &error);
+  g_autoptr(GVariant) bytes = NULL;
+  gsize len;
+  const char *data;
+
+  g_assert_no_error (error);
+  bytes = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_fixed_array (bytes, &len, 1);
+  return g_strndup (data, len);
+}
+
+static void
+test_agent_sign_in (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("perihelion-oauth-agent-XXXXXX", NULL);
+  g_autofree char *vault_path = g_build_filename (dir, "v.phvault", NULL);
+  g_autofree char *pw = g_build_filename (dir, "pw", NULL);
+  g_autofree char *log = g_build_filename (dir, "audit.log", NULL);
+  g_autoptr(PhOAuthClient) client = ph_test_oidc_client (issuer);
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) stranger = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *redirect = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *token2 = NULL;
+  g_autofree char *audit = NULL;
+  AgentPeer peer = { NULL };
+
+  g_assert_true (ph_oauth_client_discover (client, NULL, &error));
+  g_assert_true (g_file_set_contents (pw, "master\n", -1, NULL));
+  vault = ph_test_new_vault (vault_path, "master", NULL);
+  g_assert_true (ph_vault_save (vault, &error));
+  g_clear_object (&vault);
+  agent_peer_start (&peer, vault_path, pw, log);
+  stranger = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (peer.bus),
+                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  /* A redirect anywhere but this machine: refused before the provider is asked. */
+  {
+    g_autoptr(GVariant) none = agent_call (peer.connection, "BeginOAuthSignIn",
+                                           g_variant_new ("(s@a{ss}s)", "oidc", sign_in_options (),
+                                                          "https://attacker.example/cb"), "(ss)", &error);
+
+    g_assert_null (none);
+    g_assert_true (g_dbus_error_is_remote_error (error));
+    assert_remote_error (error, "org.freedesktop.DBus.Error.InvalidArgs");
+    g_clear_error (&error);
+  }
+
+  /* Another connection cannot complete this caller's sign-in; a forged state fails it, stores
+   * nothing, and uses it up. */
+  handle = agent_begin (peer.connection, sign_in_options (), &redirect);
+  {
+    g_autoptr(GVariant) none = agent_call (stranger, "CompleteOAuthSignIn", g_variant_new ("(ss)", handle, redirect),
+                                           "(s)", &error);
+    g_autofree char *forged = NULL;
+    char *state = strstr (redirect, "state=");
+
+    g_assert_null (none);
+    assert_remote_error (error, "org.perihelion.Agent1.Error.NotFound");
+    g_clear_error (&error);
+    g_assert_nonnull (state);
+    forged = g_strdup (redirect);
+    forged[state - redirect + strlen ("state=")] ^= 1;
+    none = agent_call (peer.connection, "CompleteOAuthSignIn", g_variant_new ("(ss)", handle, forged), "(s)", &error);
+    g_assert_null (none);
+    assert_remote_error (error, "org.perihelion.Agent1.Error.SignInFailed");
+    g_clear_error (&error);
+    none = agent_call (peer.connection, "CompleteOAuthSignIn", g_variant_new ("(ss)", handle, redirect), "(s)", &error);
+    g_assert_null (none);
+    assert_remote_error (error, "org.perihelion.Agent1.Error.NotFound");
+    g_clear_error (&error);
+    none = agent_call (peer.connection, "GetOAuthToken", g_variant_new ("(s)", "company"), "(ayx)", &error);
+    g_assert_null (none);
+    assert_remote_error (error, "org.perihelion.Agent1.Error.NotFound");
+    g_clear_error (&error);
+  }
+  /* The provider's refusal (the person declined) is a failed sign-in too. */
+  g_clear_pointer (&handle, g_free);
+  g_clear_pointer (&redirect, g_free);
+  handle = agent_begin (peer.connection, sign_in_options (), &redirect);
+  {
+    g_autofree char *state = g_strdup (strstr (redirect, "state=") + strlen ("state="));
+    g_autofree char *declined = NULL;
+    g_autoptr(GVariant) none = NULL;
+
+    state[strcspn (state, "&")] = '\0';
+    declined = g_strdup_printf ("%s?error=access_denied&state=%s", REDIRECT, state);
+    none = agent_call (peer.connection, "CompleteOAuthSignIn", g_variant_new ("(ss)", handle, declined), "(s)", &error);
+    g_assert_null (none);
+    assert_remote_error (error, "org.perihelion.Agent1.Error.SignInFailed");
+    g_assert_nonnull (strstr (error->message, "access_denied"));
+    g_clear_error (&error);
+  }
+
+  /* The real one: an account whose token the provider accepts. */
+  g_clear_pointer (&handle, g_free);
+  g_clear_pointer (&redirect, g_free);
+  handle = agent_begin (peer.connection, sign_in_options (), &redirect);
+  {
+    g_autoptr(GVariant) reply = agent_call (peer.connection, "CompleteOAuthSignIn",
+                                            g_variant_new ("(ss)", handle, redirect), "(s)", &error);
+
+    g_assert_no_error (error);
+    g_variant_get (reply, "(s)", &account);
+  }
+  token = agent_token (peer.connection, "company");
+  g_assert_cmpint (userinfo_status (client, token), ==, 200);
+
+  /* Signing in again keeps the account (same id), with new tokens. */
+  g_clear_pointer (&handle, g_free);
+  g_clear_pointer (&redirect, g_free);
+  {
+    GVariantBuilder builder;
+    g_autoptr(GVariant) reply = NULL;
+    const char *again;
+
+    g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+    g_variant_builder_add (&builder, "{ss}", "account", account);
+    handle = agent_begin (peer.connection, g_variant_builder_end (&builder), &redirect);
+    reply = agent_call (peer.connection, "CompleteOAuthSignIn", g_variant_new ("(ss)", handle, redirect), "(s)", &error);
+    g_assert_no_error (error);
+    g_variant_get (reply, "(&s)", &again);
+    g_assert_cmpstr (again, ==, account);
+  }
+  token2 = agent_token (peer.connection, account);
+  g_assert_cmpstr (token2, !=, token);
+  g_assert_cmpint (userinfo_status (client, token2), ==, 200);
+
+  /* Sign out: revoked at the provider, gone from the vault. */
+  g_variant_unref (agent_call (peer.connection, "SignOutOAuthAccount", g_variant_new ("(s)", account), "()", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (userinfo_status (client, token2), ==, 401);
+  g_assert_null (agent_call (peer.connection, "GetOAuthToken", g_variant_new ("(s)", account), "(ayx)", &error));
+  assert_remote_error (error, "org.perihelion.Agent1.Error.NotFound");
+  g_clear_error (&error);
+
+  agent_peer_stop (&peer);
+  /* The audit log saw it all, and never a token. */
+  g_assert_true (g_file_get_contents (log, &audit, NULL, NULL));
+  g_assert_null (strstr (audit, token));
+  g_assert_null (strstr (audit, token2));
+  g_assert_nonnull (strstr (audit, "\"delete\""));
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+
+    (void) system (cmd);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -521,6 +912,7 @@ main (int    argc,
   g_test_add_func ("/oauth/peer/device-flow-refresh-revoke", test_device_flow_refresh_revoke);
   g_test_add_func ("/oauth/peer/code-flow-and-attacks", test_code_flow_and_attacks);
   g_test_add_func ("/oauth/peer/cli", test_cli);
+  g_test_add_func ("/oauth/peer/agent-sign-in", test_agent_sign_in);
   status = g_test_run ();
   ph_test_stop_oidc_provider (provider_process);
   g_free (issuer);

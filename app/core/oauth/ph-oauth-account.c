@@ -5,7 +5,8 @@
  * preferred_username or sub). The access and refresh tokens are sealed fields ("access_token",
  * "refresh_token"), so reading one is a gated, audited request like any secret; the ID token is
  * sealed too. Plain fields say how to talk to the provider again: oauth.provider, oauth.client_id,
- * oauth.params (the catalog placeholders, as JSON), oauth.scope, oauth.expires_at.
+ * oauth.params (the catalog placeholders, as JSON), oauth.scope, oauth.expires_at,
+ * oauth.refreshed_at (when tokens were last obtained), oauth.git_path (repositories it serves).
  *
  * A fresh token: the access token if it lives for another minute, else a refresh (the refresh
  * token is opened through the gate too), with the rotated tokens sealed back in place.
@@ -27,22 +28,6 @@ ph_oauth_account_is (PhEntry *entry)
   return ph_entry_has_tag (entry, PH_OAUTH_ACCOUNT_TAG) && ph_entry_get_field (entry, "oauth.provider") != NULL;
 }
 
-/* Who signed in, as a person would recognise it. */
-char *
-ph_oauth_account_identity (JsonObject *claims)
-{
-  const char *names[] = { "email", "preferred_username", "login", "sub" };
-
-  for (guint i = 0; claims && i < G_N_ELEMENTS (names); i++)
-    {
-      const char *value = json_object_get_string_member_with_default (claims, names[i], NULL);
-
-      if (value && *value)
-        return g_strdup (value);
-    }
-  return NULL;
-}
-
 gint64
 ph_oauth_account_expires_at (PhEntry *entry)
 {
@@ -59,6 +44,7 @@ ph_oauth_account_update_tokens (PhVault        *vault,
               GError        **error)
 {
   g_autofree char *expires = g_strdup_printf ("%" G_GINT64_FORMAT, tokens->expires_at);
+  g_autofree char *obtained = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
 
   if (!ph_vault_set_secret (vault, entry, FIELD_ACCESS, tokens->access_token, error))
     return FALSE;
@@ -73,6 +59,7 @@ ph_oauth_account_update_tokens (PhVault        *vault,
         return FALSE;
     }
   ph_entry_set_field (entry, "oauth.expires_at", expires);
+  ph_entry_set_field (entry, "oauth.refreshed_at", obtained);
   if (tokens->scope)
     ph_entry_set_field (entry, "oauth.scope", tokens->scope);
   ph_vault_entry_changed (vault, entry);
@@ -146,23 +133,14 @@ ph_oauth_account_store (PhVault        *vault,
   return entry;
 }
 
-/* The client for this account: the catalog entry resolved with the account's parameters. */
-PhOAuthClient *
-ph_oauth_account_new_client (PhEntry         *entry,
-                             PhOAuthCatalog  *catalog,
-                             GError         **error)
+/* The account's values for the catalog's placeholders (issuer, base_url, …). */
+GHashTable *
+ph_oauth_account_dup_params (PhEntry *entry)
 {
-  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(JsonNode) node = json_from_string (ph_entry_get_field (entry, "oauth.params"), NULL);
-  const char *client_id = ph_entry_get_field (entry, "oauth.client_id");
-  PhOAuthProvider *provider;
+  GHashTable *params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *json = ph_entry_get_field (entry, "oauth.params");
+  g_autoptr(JsonNode) node = json ? json_from_string (json, NULL) : NULL;
 
-  if (!ph_oauth_account_is (entry) || client_id == NULL)
-    {
-      g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PARAMETER, _("“%s” is not an OAuth account"),
-                   ph_entry_get_title (entry));
-      return NULL;
-    }
   if (node && JSON_NODE_HOLDS_OBJECT (node))
     {
       JsonObjectIter iter;
@@ -174,6 +152,26 @@ ph_oauth_account_new_client (PhEntry         *entry,
         if (JSON_NODE_HOLDS_VALUE (member) && json_node_get_value_type (member) == G_TYPE_STRING)
           g_hash_table_insert (params, g_strdup (name), g_strdup (json_node_get_string (member)));
     }
+  return params;
+}
+
+/* The client for this account: the catalog entry resolved with the account's parameters. */
+PhOAuthClient *
+ph_oauth_account_new_client (PhEntry         *entry,
+                             PhOAuthCatalog  *catalog,
+                             GError         **error)
+{
+  g_autoptr(GHashTable) params = NULL;
+  const char *client_id = ph_entry_get_field (entry, "oauth.client_id");
+  PhOAuthProvider *provider;
+
+  if (!ph_oauth_account_is (entry) || client_id == NULL)
+    {
+      g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PARAMETER, _("“%s” is not an OAuth account"),
+                   ph_entry_get_title (entry));
+      return NULL;
+    }
+  params = ph_oauth_account_dup_params (entry);
   if (!(provider = ph_oauth_catalog_resolve (catalog, ph_entry_get_field (entry, "oauth.provider"), params, error)))
     return NULL;
   return ph_oauth_client_new (provider, client_id);
@@ -222,15 +220,69 @@ ph_oauth_account_fresh_token (PhBroker         *broker,
 }
 
 /**
+ * ph_oauth_account_open_tokens:
+ * @out_refresh: (out) (nullable): the refresh token, NULL when the account has none
+ * @out_access: (out): the access token
+ *
+ * Both tokens, released to the caller through the gate as "use" requests: for revocation.
+ */
+gboolean
+ph_oauth_account_open_tokens (PhBroker         *broker,
+                              const PhSubject  *subject,
+                              PhEntry          *entry,
+                              PhSecret        **out_refresh,
+                              PhSecret        **out_access,
+                              GError          **error)
+{
+  g_autoptr(PhSecret) refresh = NULL;
+
+  *out_refresh = *out_access = NULL;
+  if (ph_entry_field_is_protected (entry, FIELD_REFRESH) &&
+      !(refresh = ph_broker_open (broker, subject, PH_ACTION_USE, entry, FIELD_REFRESH, error)))
+    return FALSE;
+  if (!(*out_access = ph_broker_open (broker, subject, PH_ACTION_USE, entry, FIELD_ACCESS, error)))
+    return FALSE;
+  *out_refresh = g_steal_pointer (&refresh);
+  return TRUE;
+}
+
+/**
+ * ph_oauth_account_revoke:
+ * @refresh_token: (nullable)
+ *
+ * Revokes the tokens at the provider (RFC 7009), the refresh token first: with most providers
+ * that ends the whole grant. A provider without a revocation endpoint (GitHub's OAuth apps) is
+ * not an error; one that cannot be reached is, so the account can stay until it can be.
+ */
+gboolean
+ph_oauth_account_revoke (PhOAuthClient   *client,
+                         PhSecret        *refresh_token,
+                         PhSecret        *access_token,
+                         GCancellable    *cancellable,
+                         GError         **error)
+{
+  if (!ph_oauth_client_discover (client, cancellable, error))
+    return FALSE;
+  if (ph_oauth_client_get_provider (client)->revocation_endpoint == NULL)
+    return TRUE;
+  return (refresh_token == NULL ||
+          ph_oauth_client_revoke (client, refresh_token, "refresh_token", cancellable, error)) &&
+         ph_oauth_client_revoke (client, access_token, "access_token", cancellable, error);
+}
+
+/**
  * ph_oauth_account_for_git:
  * @host: the host git asks about
  * @path: (nullable): the repository path, when git sends it (credential.useHttpPath)
+ * @username: (nullable): the user name in the remote's URL or in git's credential.<url>.username
  * @out_username: (out): the user name this host expects with a token
  *
  * The OAuth account for a git host: one whose provider serves that host (github.com for
- * GitHub, a self-hosted GitLab's host, a --git-host given at sign-in). With several, an account
- * whose oauth.git_path (set with --git-path) is the longest prefix of @path wins, then the most
- * recently changed one.
+ * GitHub, a self-hosted GitLab's host, a --git-host given at sign-in). With several accounts on
+ * one host, the choice is the person's, made the way git-credential-manager users know: a user
+ * name git sends (https://alice@host/… or credential.<url>.username) picks the account of that
+ * identity or name, and only such an account is served; otherwise an account whose oauth.git_path (set with --git-path) is the
+ * longest prefix of @path wins, then the most recently changed one.
  *
  * Returns: (transfer none) (nullable): the account's entry
  */
@@ -239,6 +291,7 @@ ph_oauth_account_for_git (PhVault         *vault,
                           PhOAuthCatalog  *catalog,
                           const char      *host,
                           const char      *path,
+                          const char      *username,
                           char           **out_username)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (vault));
@@ -253,6 +306,7 @@ ph_oauth_account_for_git (PhVault         *vault,
       g_autoptr(PhOAuthClient) client = NULL;
       const char *git_path;
       PhOAuthProvider *provider;
+      gboolean named;
       gsize prefix = 0;
 
       if (!ph_oauth_account_is (entry) || !(client = ph_oauth_account_new_client (entry, catalog, NULL)))
@@ -260,8 +314,16 @@ ph_oauth_account_for_git (PhVault         *vault,
       provider = ph_oauth_client_get_provider (client);
       if (provider->git_hosts == NULL || !g_strv_contains ((const char * const *) provider->git_hosts, host))
         continue;
+      /* A user name the person gave names the account, whatever its path mapping; the host's
+       * token user name (oauth2, x-access-token) names none. */
+      named = username && *username && (g_strcmp0 (username, ph_entry_get_username (entry)) == 0 ||
+                                         g_strcmp0 (username, ph_entry_get_title (entry)) == 0);
+      if (username && *username && !named && g_strcmp0 (username, provider->git_username) != 0)
+        continue;
       git_path = ph_entry_get_field (entry, "oauth.git_path");
-      if (git_path && *git_path)
+      if (named)
+        prefix = G_MAXSIZE;
+      else if (git_path && *git_path)
         {
           if (path == NULL || !g_str_has_prefix (path, git_path))
             continue;   /* mapped to other repositories */

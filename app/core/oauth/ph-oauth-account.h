@@ -13,7 +13,6 @@ G_BEGIN_DECLS
 #define PH_OAUTH_ACCOUNT_FOLDER "OAuth"
 
 gboolean       ph_oauth_account_is           (PhEntry          *entry);
-char          *ph_oauth_account_identity     (JsonObject       *claims);
 PhEntry       *ph_oauth_account_store        (PhVault          *vault,
                                               const char       *name,
                                               const char       *provider_id,
@@ -22,6 +21,7 @@ PhEntry       *ph_oauth_account_store        (PhVault          *vault,
                                               const char       *identity,
                                               PhOAuthTokens    *tokens,
                                               GError          **error);
+GHashTable    *ph_oauth_account_dup_params   (PhEntry          *entry);
 PhOAuthClient *ph_oauth_account_new_client   (PhEntry          *entry,
                                               PhOAuthCatalog   *catalog,
                                               GError          **error);
@@ -37,11 +37,23 @@ PhSecret      *ph_oauth_account_fresh_token  (PhBroker         *broker,
                                               PhOAuthCatalog   *catalog,
                                               gboolean         *out_refreshed,
                                               GError          **error);
+gboolean       ph_oauth_account_open_tokens  (PhBroker         *broker,
+                                              const PhSubject  *subject,
+                                              PhEntry          *entry,
+                                              PhSecret        **out_refresh,
+                                              PhSecret        **out_access,
+                                              GError          **error);
+gboolean       ph_oauth_account_revoke       (PhOAuthClient    *client,
+                                              PhSecret         *refresh_token,
+                                              PhSecret         *access_token,
+                                              GCancellable     *cancellable,
+                                              GError          **error);
 
 PhEntry       *ph_oauth_account_for_git      (PhVault          *vault,
                                               PhOAuthCatalog   *catalog,
                                               const char       *host,
                                               const char       *path,
+                                              const char       *username,
                                               char            **out_username);
 
 G_END_DECLS

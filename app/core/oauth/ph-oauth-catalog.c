@@ -195,7 +195,7 @@ expand (const char  *template,
         value = json_object_get_string_member_with_default (defaults, name, NULL);
       if (value == NULL)
         {
-          g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PARAMETER, _("The provider “%s” needs a %s"),
+          g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PARAMETER, _("The provider “%s” needs the parameter “%s”"),
                        json_object_get_string_member_with_default (entry, "name", ""), name);
           return NULL;
         }
@@ -268,6 +268,118 @@ expand_list (JsonObject  *entry,
   return g_steal_pointer (&list);
 }
 
+static JsonObject *
+lookup (PhOAuthCatalog *self,
+        const char     *id)
+{
+  for (guint i = 0; i < json_array_get_length (self->providers); i++)
+    {
+      JsonObject *candidate = json_array_get_object_element (self->providers, i);
+
+      if (candidate && g_strcmp0 (json_object_get_string_member_with_default (candidate, "id", NULL), id) == 0)
+        return candidate;
+    }
+  return NULL;
+}
+
+/* The provider's display name (the id when the catalog has none), NULL for an unknown id. */
+const char *
+ph_oauth_catalog_get_name (PhOAuthCatalog *self,
+                           const char     *id)
+{
+  JsonObject *entry = lookup (self, id);
+
+  return entry ? json_object_get_string_member_with_default (entry, "name", id) : NULL;
+}
+
+/* Whether the provider lets its page be shown in an embedded web view (Google does not). */
+gboolean
+ph_oauth_catalog_get_embedded (PhOAuthCatalog *self,
+                               const char     *id)
+{
+  JsonObject *entry = lookup (self, id);
+
+  return entry == NULL || json_object_get_boolean_member_with_default (entry, "embedded", TRUE);
+}
+
+/* Whether the provider offers @flow ("code" or "device"). */
+gboolean
+ph_oauth_catalog_has_flow (PhOAuthCatalog *self,
+                           const char     *id,
+                           const char     *flow)
+{
+  JsonObject *entry = lookup (self, id);
+  JsonArray *flows = entry && json_object_has_member (entry, "flows") ? json_object_get_array_member (entry, "flows") : NULL;
+
+  for (guint i = 0; flows && i < json_array_get_length (flows); i++)
+    if (g_strcmp0 (json_array_get_string_element (flows, i), flow) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The default the catalog gives a parameter (gitlab.com for GitLab's base_url), or NULL. */
+const char *
+ph_oauth_catalog_get_default (PhOAuthCatalog *self,
+                              const char     *id,
+                              const char     *parameter)
+{
+  JsonObject *entry = lookup (self, id);
+  JsonObject *defaults = entry && json_object_has_member (entry, "defaults")
+                         ? json_object_get_object_member (entry, "defaults") : NULL;
+
+  return defaults ? json_object_get_string_member_with_default (defaults, parameter, NULL) : NULL;
+}
+
+static void
+collect_placeholders (const char *template,
+                      GPtrArray  *names)
+{
+  for (const char *open = template ? strchr (template, '{') : NULL; open; open = strchr (open + 1, '{'))
+    {
+      const char *close = strchr (open, '}');
+      g_autofree char *name = close ? g_strndup (open + 1, close - open - 1) : NULL;
+
+      /* {host} is derived from base_url, not asked for. */
+      if (name == NULL || g_str_equal (name, "host"))
+        continue;
+      if (!g_ptr_array_find_with_equal_func (names, name, g_str_equal, NULL))
+        g_ptr_array_add (names, g_steal_pointer (&name));
+    }
+}
+
+/**
+ * ph_oauth_catalog_dup_parameters:
+ *
+ * The placeholders an account of this provider fills (base_url, tenant, issuer, …), in the
+ * order the catalog names them; an optional one ends with "?" (git_host?).
+ *
+ * Returns: (transfer full): the names, NULL for an unknown id
+ */
+GStrv
+ph_oauth_catalog_dup_parameters (PhOAuthCatalog *self,
+                                 const char     *id)
+{
+  JsonObject *entry = lookup (self, id);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *node;
+
+  if (entry == NULL)
+    return NULL;
+  json_object_iter_init (&iter, entry);
+  while (json_object_iter_next (&iter, &member, &node))
+    {
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        collect_placeholders (json_node_get_string (node), names);
+      else if (JSON_NODE_HOLDS_ARRAY (node) && !g_str_equal (member, "flows"))
+        for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+          collect_placeholders (json_array_get_string_element (json_node_get_array (node), i), names);
+    }
+  g_ptr_array_add (names, NULL);
+  return (GStrv) g_ptr_array_steal (names, NULL);
+}
+
 /**
  * ph_oauth_catalog_resolve:
  * @params: (nullable) (element-type utf8 utf8): the account's values for the placeholders
@@ -281,16 +393,9 @@ ph_oauth_catalog_resolve (PhOAuthCatalog *self,
                           GError        **error)
 {
   g_autoptr(PhOAuthProvider) provider = NULL;
-  JsonObject *entry = NULL;
+  JsonObject *entry = lookup (self, id);
   JsonArray *flows;
 
-  for (guint i = 0; i < json_array_get_length (self->providers) && entry == NULL; i++)
-    {
-      JsonObject *candidate = json_array_get_object_element (self->providers, i);
-
-      if (candidate && g_strcmp0 (json_object_get_string_member_with_default (candidate, "id", NULL), id) == 0)
-        entry = candidate;
-    }
   if (entry == NULL)
     {
       g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_UNKNOWN_PROVIDER, _("Unknown provider “%s”"), id);

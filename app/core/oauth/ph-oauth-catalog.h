@@ -46,6 +46,18 @@ PhOAuthCatalog  *ph_oauth_catalog_load           (const char        *path,
 PhOAuthCatalog  *ph_oauth_catalog_load_default   (GError           **error);
 void             ph_oauth_catalog_free           (PhOAuthCatalog    *self);
 GStrv            ph_oauth_catalog_dup_ids        (PhOAuthCatalog    *self);
+const char      *ph_oauth_catalog_get_name       (PhOAuthCatalog    *self,
+                                                  const char        *id);
+gboolean         ph_oauth_catalog_get_embedded   (PhOAuthCatalog    *self,
+                                                  const char        *id);
+gboolean         ph_oauth_catalog_has_flow       (PhOAuthCatalog    *self,
+                                                  const char        *id,
+                                                  const char        *flow);
+const char      *ph_oauth_catalog_get_default    (PhOAuthCatalog    *self,
+                                                  const char        *id,
+                                                  const char        *parameter);
+GStrv            ph_oauth_catalog_dup_parameters (PhOAuthCatalog    *self,
+                                                  const char        *id);
 PhOAuthProvider *ph_oauth_catalog_resolve        (PhOAuthCatalog    *self,
                                                   const char        *id,
                                                   GHashTable        *params,

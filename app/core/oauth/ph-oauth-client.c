@@ -59,6 +59,12 @@ ph_oauth_client_get_provider (PhOAuthClient *self)
   return self->provider;
 }
 
+const char *
+ph_oauth_client_get_client_id (PhOAuthClient *self)
+{
+  return self->client_id;
+}
+
 void
 ph_oauth_tokens_free (PhOAuthTokens *tokens)
 {
@@ -551,4 +557,53 @@ ph_oauth_client_userinfo (PhOAuthClient   *self,
       return NULL;
     }
   return claims;
+}
+
+/**
+ * ph_oauth_client_identify:
+ * @nonce: (nullable): the nonce sent with the authorization request (none in the device flow)
+ *
+ * Who signed in: the ID token verified (an OpenID provider must send one), then the userinfo
+ * endpoint asked when the token names the person only by "sub" (or when there is no ID token,
+ * as with GitHub). Any check that fails fails the sign-in: nothing is stored for a token that
+ * does not verify.
+ *
+ * Returns: (transfer full): the identity (email, preferred_username, login or sub)
+ */
+char *
+ph_oauth_client_identify (PhOAuthClient  *self,
+                          PhOAuthTokens  *tokens,
+                          const char     *nonce,
+                          GCancellable   *cancellable,
+                          GError        **error)
+{
+  g_autoptr(JsonObject) claims = NULL;
+  g_autofree char *identity = NULL;
+
+  if (tokens->id_token == NULL && g_strcmp0 (self->provider->kind, "oidc") == 0 &&
+      tokens->scope && strstr (tokens->scope, "openid"))
+    {
+      g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PROVIDER, _("%s sent no ID token"), self->provider->name);
+      return NULL;
+    }
+  if (tokens->id_token && !(claims = ph_oauth_client_verify_id_token (self, tokens->id_token, nonce, cancellable, error)))
+    return NULL;
+  identity = ph_oidc_claims_identity (claims);
+  /* ID tokens often carry only "sub": the userinfo endpoint names the person. */
+  if (self->provider->userinfo_endpoint && (claims == NULL || !json_object_has_member (claims, "email")))
+    {
+      const char *sub = claims ? json_object_get_string_member_with_default (claims, "sub", NULL) : NULL;
+      g_autoptr(JsonObject) userinfo = ph_oauth_client_userinfo (self, tokens->access_token, sub, cancellable, error);
+
+      if (userinfo == NULL)
+        return NULL;
+      g_free (identity);
+      identity = ph_oidc_claims_identity (userinfo);
+    }
+  if (identity == NULL)
+    {
+      g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_PROVIDER, _("%s did not say who signed in"), self->provider->name);
+      return NULL;
+    }
+  return g_steal_pointer (&identity);
 }

@@ -46,6 +46,7 @@ PhOAuthClient         *ph_oauth_client_new            (PhOAuthProvider        *p
                                                        const char             *client_id);
 void                   ph_oauth_client_free           (PhOAuthClient          *self);
 PhOAuthProvider       *ph_oauth_client_get_provider   (PhOAuthClient          *self);
+const char            *ph_oauth_client_get_client_id  (PhOAuthClient          *self);
 gboolean               ph_oauth_client_discover       (PhOAuthClient          *self,
                                                        GCancellable           *cancellable,
                                                        GError                **error);
@@ -84,6 +85,11 @@ JsonObject            *ph_oauth_client_verify_id_token (PhOAuthClient         *s
 JsonObject            *ph_oauth_client_userinfo       (PhOAuthClient          *self,
                                                        const PhSecret         *access_token,
                                                        const char             *expected_sub,
+                                                       GCancellable           *cancellable,
+                                                       GError                **error);
+char                  *ph_oauth_client_identify       (PhOAuthClient          *self,
+                                                       PhOAuthTokens          *tokens,
+                                                       const char             *nonce,
                                                        GCancellable           *cancellable,
                                                        GError                **error);
 void                   ph_oauth_tokens_free           (PhOAuthTokens          *tokens);

@@ -190,3 +190,19 @@ ph_oauth_parse_redirect (const char  *redirect,
     }
   return g_strdup (code);
 }
+
+/* Who signed in, as a person would recognise it. */
+char *
+ph_oidc_claims_identity (JsonObject *claims)
+{
+  const char *names[] = { "email", "preferred_username", "login", "sub" };
+
+  for (guint i = 0; claims && i < G_N_ELEMENTS (names); i++)
+    {
+      const char *value = json_object_get_string_member_with_default (claims, names[i], NULL);
+
+      if (value && *value)
+        return g_strdup (value);
+    }
+  return NULL;
+}

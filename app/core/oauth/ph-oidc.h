@@ -43,4 +43,6 @@ char     *ph_oauth_parse_redirect    (const char           *redirect,
                                      const char           *expected_state,
                                      GError              **error);
 
+char     *ph_oidc_claims_identity    (JsonObject           *claims);
+
 G_END_DECLS
