@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "ph-accounts-window.h"
 #include "ph-audit-window.h"
 #include "ph-entry-editor.h"
 #include "ph-entry-pack.h"
@@ -743,6 +744,17 @@ audit_action (GtkWidget  *widget,
     gtk_window_present (GTK_WINDOW (ph_audit_window_new (self)));
 }
 
+static void
+accounts_action (GtkWidget  *widget,
+                 const char *action,
+                 GVariant   *parameter)
+{
+  PhWindow *self = PH_WINDOW (widget);
+
+  if (!ph_dbus_agent1_get_locked (self->agent))
+    gtk_window_present (GTK_WINDOW (ph_accounts_window_new (GTK_WINDOW (self), self->agent)));
+}
+
 /* Entry actions go to the entry on show. */
 static void
 entry_action (GtkWidget  *widget,
@@ -849,6 +861,7 @@ ph_window_class_init (PhWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "win.policy", NULL, policy_action);
   gtk_widget_class_install_action (widget_class, "win.audit", NULL, audit_action);
+  gtk_widget_class_install_action (widget_class, "win.accounts", NULL, accounts_action);
   gtk_widget_class_install_action (widget_class, "win.undo-delete", NULL, undo_delete);
   gtk_widget_class_install_property_action (widget_class, "win.sort", "sort-order");
   gtk_widget_class_install_action (widget_class, "win.copy-password", NULL, entry_action);
@@ -872,6 +885,7 @@ ph_window_class_init (PhWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, GDK_SHIFT_MASK, "win.delete-entry", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.policy", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_a, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.audit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.accounts", NULL);
 }
 
 static void

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <adwaita.h>
 
+#include "ph-accounts-window.h"
 #include "ph-oauth-client.h"
 #include "ph-oidc.h"
 #include "ph-oidc-test-peer.h"
 #include "ph-sign-in-window.h"
+#include "ph-test-util.h"
 
 #define REDIRECT "http://127.0.0.1:43211/callback"
 
@@ -67,6 +69,8 @@ screenshot (GtkWidget  *widget,
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    return;
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
   path = g_build_filename (dir, name, NULL);
@@ -179,6 +183,312 @@ test_cancel (void)
   g_assert_null (result.redirect);
 }
 
+/* The accounts window, clicked through against the real agent on this session bus: an account
+ * added in the embedded window, one in the "system browser" (a desktop file that hands http URLs
+ * to play-user.js, set as the default browser in private XDG directories), one signed in again,
+ * one signed out, one sign-in cancelled. The window never sees a token; the test checks the
+ * agent's tokens at the provider. */
+static char *test_dir;
+
+static void
+iterate_until (gboolean (*done) (gpointer data),
+               gpointer    data,
+               const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+static GtkWidget *
+child (PhAccountsWindow *window,
+       const char       *name)
+{
+  return GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), PH_TYPE_ACCOUNTS_WINDOW, name));
+}
+
+static guint
+n_rows (PhAccountsWindow *window)
+{
+  GtkWidget *list = child (window, "accounts_list");
+  guint n = 0;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row; row = gtk_widget_get_next_sibling (row))
+    n++;
+  return n;
+}
+
+static const char *
+page (PhAccountsWindow *window)
+{
+  return gtk_stack_get_visible_child_name (GTK_STACK (child (window, "stack")));
+}
+
+typedef struct
+{
+  PhAccountsWindow *window;
+  guint rows;
+  const char *page;
+} Expect;
+
+static gboolean
+shows (gpointer data)
+{
+  Expect *expect = data;
+
+  return n_rows (expect->window) == expect->rows && g_strcmp0 (page (expect->window), expect->page) == 0;
+}
+
+static gboolean
+has_sign_in_window (gpointer data)
+{
+  return ph_accounts_window_get_sign_in_window (data) != NULL;
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !gtk_widget_get_visible (child (data, "cancel_button"));
+}
+
+static void
+set_row (PhAccountsWindow *window,
+         const char       *name,
+         const char       *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (child (window, name)), text);
+}
+
+/* Fills the form for the test provider and clicks Sign In. */
+static void
+add_account (PhAccountsWindow *window,
+             const char       *name,
+             gboolean          in_browser)
+{
+  g_autoptr(PhOAuthCatalog) catalog = ph_oauth_catalog_load_default (NULL);
+  g_auto(GStrv) ids = ph_oauth_catalog_dup_ids (catalog);
+  guint oidc = 0;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "accounts.add", NULL);
+  g_assert_cmpstr (page (window), ==, "add");
+  while (ids[oidc] && !g_str_equal (ids[oidc], "oidc"))
+    oidc++;
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (window, "provider_row")), oidc);
+  g_assert_true (gtk_widget_get_visible (child (window, "issuer_row")));
+  g_assert_false (gtk_widget_get_visible (child (window, "tenant_row")));
+  /* Without a client id there is nothing to sign in with. */
+  set_row (window, "client_id_row", "");
+  g_assert_false (gtk_widget_is_sensitive (child (window, "sign_in_button")));
+  set_row (window, "client_id_row", "perihelion");
+  set_row (window, "issuer_row", issuer);
+  set_row (window, "name_row", name);
+  gtk_switch_set_active (GTK_SWITCH (child (window, "browser_switch")), in_browser);
+  g_assert_true (gtk_widget_is_sensitive (child (window, "sign_in_button")));
+  if (g_str_equal (name, "work"))
+    {
+      for (gint64 painted = g_get_monotonic_time () + 300000; g_get_monotonic_time () < painted;)
+        g_main_context_iteration (NULL, FALSE);
+      screenshot (GTK_WIDGET (window), "accounts-add.png");
+    }
+  g_signal_emit_by_name (child (window, "sign_in_button"), "clicked");
+}
+
+/* Plays the person in the embedded window the accounts window opened. */
+static void
+play_embedded (PhAccountsWindow *window,
+               Result           *result)
+{
+  GtkWindow *sign_in;
+
+  iterate_until (has_sign_in_window, window, "the sign-in window");
+  sign_in = ph_accounts_window_get_sign_in_window (window);
+  g_signal_connect (ph_sign_in_window_get_web_view (PH_SIGN_IN_WINDOW (sign_in)), "load-changed",
+                    G_CALLBACK (on_load_changed), result);
+}
+
+static char *
+agent_token (PhDBusAgent1 *agent,
+             const char   *account)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) token = NULL;
+  gint64 expires_at = 0;
+  gsize len;
+  const char *data;
+
+  ph_dbus_agent1_call_get_oauth_token_sync (agent, account, &token, &expires_at, NULL, &error);
+  g_assert_no_error (error);
+  data = g_variant_get_fixed_array (token, &len, 1);
+  return g_strndup (data, len);
+}
+
+static char *
+token_owner (const char *token)
+{
+  g_autoptr(PhOAuthClient) client = new_client ();
+  g_autoptr(PhSecret) secret = ph_secret_new_from_data ((const guint8 *) token, strlen (token));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) claims = ph_oauth_client_userinfo (client, secret, NULL, NULL, &error);
+
+  if (claims == NULL)
+    return NULL;
+  return g_strdup (json_object_get_string_member (claims, "email"));
+}
+
+static GtkWidget *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* (transfer none) */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
+}
+
+static GSubprocess *
+start_agent (PhDBusAgent1 **out_agent)
+{
+  g_autofree char *vault_path = g_build_filename (test_dir, "v.phvault", NULL);
+  g_autofree char *pw = g_build_filename (test_dir, "pw", NULL);
+  g_autofree char *log = g_build_filename (test_dir, "audit.log", NULL);
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *agent;
+  PhDBusAgent1 *proxy = NULL;
+
+  g_assert_true (g_file_set_contents (pw, "master\n", -1, NULL));
+  vault = ph_test_new_vault (vault_path, "master", NULL);
+  g_assert_true (ph_vault_save (vault, &error));
+  g_subprocess_launcher_set_stdin_file_path (launcher, pw);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_AGENT_NO_WINDOWS", "1", TRUE);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_GUI", self_exe, TRUE);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", log, TRUE);
+  agent = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PH_AGENT_PATH"), "--vault", vault_path,
+                                       "--password-fd", "0", "--no-tray", "--idle-timeout", "0", NULL);
+  g_assert_no_error (error);
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *owner = NULL;
+
+      g_clear_object (&proxy);
+      proxy = ph_dbus_agent1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+                                                     "org.perihelion.Agent", "/org/perihelion/Agent", NULL, &error);
+      g_assert_no_error (error);
+      if ((owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy))) && !ph_dbus_agent1_get_locked (proxy))
+        break;
+      g_usleep (50 * 1000);
+    }
+  g_assert_false (ph_dbus_agent1_get_locked (proxy));
+  *out_agent = proxy;
+  return agent;
+}
+
+static void
+test_accounts_window (void)
+{
+  g_autoptr(PhDBusAgent1) agent = NULL;
+  g_autoptr(GSubprocess) agent_process = start_agent (&agent);
+  g_autofree char *token = NULL;
+  g_autofree char *token_again = NULL;
+  g_autofree char *browser_token = NULL;
+  g_autofree char *owner = NULL;
+  g_autofree char *account_id = NULL;
+  PhAccountsWindow *window = ph_accounts_window_new (NULL, agent);
+  Expect expect = { window, 0, "empty" };
+  Result result = { 0 };
+  gint64 start;
+
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (shows, &expect, "the empty accounts page");
+
+  /* In the embedded window. */
+  start = g_get_monotonic_time ();
+  add_account (window, "work", FALSE);
+  play_embedded (window, &result);
+  expect = (Expect) { window, 1, "list" };
+  iterate_until (shows, &expect, "the account in the list");
+  g_test_message ("accounts window: Sign In clicked to the account listed in %.0f ms",
+                  (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_null (ph_accounts_window_get_sign_in_window (window));
+  token = agent_token (agent, "work");
+  owner = token_owner (token);
+  g_assert_cmpstr (owner, ==, "alice@example.org");
+  for (gint64 painted = g_get_monotonic_time () + 300000; g_get_monotonic_time () < painted;)
+    g_main_context_iteration (NULL, FALSE);
+  screenshot (GTK_WIDGET (window), "accounts.png");
+
+  /* In the "system browser", through the loopback listener. */
+  add_account (window, "browser", TRUE);
+  expect = (Expect) { window, 2, "list" };
+  iterate_until (shows, &expect, "the browser sign-in");
+  g_assert_null (ph_accounts_window_get_sign_in_window (window));
+  browser_token = agent_token (agent, "browser");
+  g_clear_pointer (&owner, g_free);
+  owner = token_owner (browser_token);
+  g_assert_cmpstr (owner, ==, "bob@example.org");
+
+  /* Sign in again to "work" (the first row): new tokens, the same account. */
+  {
+    GtkWidget *list = child (window, "accounts_list");
+    GtkWidget *row = gtk_widget_get_next_sibling (gtk_widget_get_first_child (list));   /* sorted: browser, work */
+
+    g_assert_cmpstr (g_object_get_data (G_OBJECT (row), "ph-account-title"), ==, "work");
+    account_id = g_strdup (g_object_get_data (G_OBJECT (row), "ph-account-id"));
+    result = (Result) { 0 };
+    gtk_widget_activate_action (GTK_WIDGET (window), "accounts.sign-in-again", "s", account_id);
+    play_embedded (window, &result);
+    iterate_until (not_busy, window, "the second sign-in");
+    token_again = agent_token (agent, account_id);
+    g_assert_cmpstr (token_again, !=, token);
+    g_clear_pointer (&owner, g_free);
+    owner = token_owner (token_again);
+    g_assert_cmpstr (owner, ==, "alice@example.org");
+    g_assert_cmpuint (n_rows (window), ==, 2);
+  }
+
+  /* A sign-in closed half-way stores nothing. */
+  add_account (window, "never", FALSE);
+  iterate_until (has_sign_in_window, window, "the sign-in window");
+  gtk_window_close (ph_accounts_window_get_sign_in_window (window));
+  iterate_until (not_busy, window, "the cancelled sign-in");
+  gtk_widget_activate_action (GTK_WIDGET (window), "accounts.back", NULL);
+  expect = (Expect) { window, 2, "list" };
+  iterate_until (shows, &expect, "the list after cancelling");
+
+  /* Sign out of "work", confirmed in the dialog: revoked at the provider. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "accounts.sign-out", "s", account_id);
+  iterate_until (has_message_dialog, NULL, "the sign-out dialog");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)), "sign-out");
+  expect = (Expect) { window, 1, "list" };
+  iterate_until (shows, &expect, "the account gone");
+  g_clear_pointer (&owner, g_free);
+  owner = token_owner (token_again);
+  g_assert_null (owner);   /* 401: revoked */
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_subprocess_send_signal (agent_process, SIGTERM);
+  g_subprocess_wait (agent_process, NULL, NULL);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -186,6 +496,25 @@ main (int    argc,
   int status;
 
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  /* The "system browser" for the accounts test, set up before GIO reads the XDG directories. */
+  test_dir = g_dir_make_tmp ("perihelion-sign-in-XXXXXX", NULL);
+  {
+    g_autofree char *apps = g_build_filename (test_dir, "data", "applications", NULL);
+    g_autofree char *config = g_build_filename (test_dir, "config", NULL);
+    g_autofree char *desktop = g_build_filename (apps, "play-browser.desktop", NULL);
+    g_autofree char *mimeapps = g_build_filename (config, "mimeapps.list", NULL);
+    g_autofree char *script = g_build_filename (g_getenv ("PH_OAUTH_TEST_DIR"), "play-user.js", NULL);
+    g_autofree char *entry = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Play Browser\n"
+                                              "Exec=env PLAY_USER_LOGIN=bob node %s --follow %%u\n"
+                                              "MimeType=x-scheme-handler/http;\n", script);
+
+    g_mkdir_with_parents (apps, 0700);
+    g_mkdir_with_parents (config, 0700);
+    g_file_set_contents (desktop, entry, -1, NULL);
+    g_file_set_contents (mimeapps, "[Default Applications]\nx-scheme-handler/http=play-browser.desktop\n", -1, NULL);
+    g_setenv ("XDG_DATA_HOME", g_build_filename (test_dir, "data", NULL), TRUE);
+    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  }
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   if (!(provider_process = ph_test_start_oidc_provider (&issuer)))
@@ -195,8 +524,14 @@ main (int    argc,
     }
   g_test_add_func ("/sign-in/code-flow", test_sign_in);
   g_test_add_func ("/sign-in/cancel", test_cancel);
+  g_test_add_func ("/sign-in/accounts-window", test_accounts_window);
   status = g_test_run ();
   ph_test_stop_oidc_provider (provider_process);
   g_free (issuer);
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", test_dir);
+
+    (void) system (cmd);
+  }
   return status;
 }
