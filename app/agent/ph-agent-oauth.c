@@ -10,8 +10,9 @@
  *
  * Every network request (discovery, exchange, refresh, revocation) runs in a thread, so the
  * agent keeps answering; what the gate decides and what the vault stores is done on the main
- * loop, where the vault lives. Both calls are write requests to the gate; GetOAuthToken is a
- * "use" request; SignOutOAuthAccount a "delete" one.
+ * loop, where the vault lives. Both calls are write requests to the gate; GetOAuthToken and
+ * GetGitCredential (git's helper through the agent) are "use" requests; SignOutOAuthAccount a
+ * "delete" one.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 
 #include "ph-agent-oauth.h"
 #include "ph-agent-private.h"
+#include "ph-git-credential.h"
 #include "ph-oauth-account.h"
 #include "ph-oauth-sign-in.h"
 #include "ph-oidc.h"
@@ -407,6 +409,7 @@ typedef struct
   PhOAuthClient *client;
   PhSecret *refresh_token;
   PhSecret *access_token;   /* sign-out: both tokens are revoked */
+  char *git_username;       /* GetGitCredential: the answer's user name */
 } AccountCall;
 
 static void
@@ -418,6 +421,7 @@ account_call_free (gpointer data)
   g_clear_pointer (&call->client, ph_oauth_client_free);
   g_clear_pointer (&call->refresh_token, ph_secret_unref);
   g_clear_pointer (&call->access_token, ph_secret_unref);
+  g_free (call->git_username);
   g_free (call);
 }
 
@@ -427,18 +431,25 @@ wipe_token (gpointer data)
   ph_secret_unref (data);
 }
 
+static GVariant *
+token_variant (PhSecret *token)
+{
+  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, ph_secret_get_data (token), ph_secret_get_length (token),
+                                  TRUE, wipe_token, ph_secret_ref (token));
+}
+
+/* The answer to GetOAuthToken or GetGitCredential. */
 static void
 complete_token (PhDBusAgent1          *skeleton,
                 GDBusMethodInvocation *invocation,
                 PhSecret              *token,
-                gint64                 expires_at)
+                gint64                 expires_at,
+                const char            *git_username)
 {
-  ph_dbus_agent1_complete_get_oauth_token (skeleton, invocation,
-                                           g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                                    ph_secret_get_data (token),
-                                                                    ph_secret_get_length (token), TRUE,
-                                                                    wipe_token, ph_secret_ref (token)),
-                                           expires_at);
+  if (git_username)
+    ph_dbus_agent1_complete_get_git_credential (skeleton, invocation, git_username, token_variant (token));
+  else
+    ph_dbus_agent1_complete_get_oauth_token (skeleton, invocation, token_variant (token), expires_at);
 }
 
 static void
@@ -496,7 +507,8 @@ refresh_done (GObject      *object,
       ph_agent_return_error (call->invocation, error);
       return;
     }
-  complete_token (call->oauth->skeleton, call->invocation, tokens->access_token, tokens->expires_at);
+  complete_token (call->oauth->skeleton, call->invocation, tokens->access_token, tokens->expires_at,
+                  call->git_username);
 }
 
 /* The OAuth account @name names, or an error returned to the caller. */
@@ -546,21 +558,20 @@ account_call_new (PhAgentOAuth          *self,
   return call;
 }
 
+/* The account's access token for the caller: at once while it is fresh, else after a refresh in
+ * a thread. @git_username set: the answer is GetGitCredential's. */
 static gboolean
-handle_get_oauth_token (PhDBusAgent1          *skeleton,
-                        GDBusMethodInvocation *invocation,
-                        const char            *account,
-                        PhAgentOAuth          *self)
+serve_token (PhAgentOAuth          *self,
+             GDBusMethodInvocation *invocation,
+             const PhSubject       *subject,
+             PhEntry               *entry,
+             const char            *git_username)
 {
-  g_autoptr(PhSubject) subject = ph_agent_begin_call (self->agent, invocation);
   PhBroker *broker = ph_agent_get_broker (self->agent);
   g_autoptr(GError) error = NULL;
   g_autoptr(GTask) task = NULL;
   AccountCall *call;
-  PhEntry *entry;
 
-  if (subject == NULL || !(entry = find_account (self, invocation, account)))
-    return TRUE;
   if (!ph_oauth_account_needs_refresh (entry))
     {
       g_autoptr(PhSecret) token = ph_broker_open (broker, subject, PH_ACTION_USE, entry, "access_token", &error);
@@ -568,12 +579,13 @@ handle_get_oauth_token (PhDBusAgent1          *skeleton,
       if (token == NULL)
         return ph_agent_fail_call (self->agent, invocation, error);
       ph_agent_flush_audit (self->agent);
-      complete_token (skeleton, invocation, token, ph_oauth_account_expires_at (entry));
+      complete_token (self->skeleton, invocation, token, ph_oauth_account_expires_at (entry), git_username);
       return TRUE;
     }
   /* Released to the agent itself on the caller's behalf: the gate decides on the caller. */
   if (!(call = account_call_new (self, invocation, entry, &error)))
     return ph_agent_fail_call (self->agent, invocation, error);
+  call->git_username = g_strdup (git_username);
   if (!(call->refresh_token = ph_broker_open (broker, subject, PH_ACTION_USE, entry, "refresh_token", &error)))
     {
       account_call_free (call);
@@ -583,6 +595,68 @@ handle_get_oauth_token (PhDBusAgent1          *skeleton,
   task = g_task_new (NULL, self->cancellable, refresh_done, NULL);
   g_task_set_task_data (task, call, account_call_free);
   g_task_run_in_thread (task, refresh_thread);
+  return TRUE;
+}
+
+static gboolean
+handle_get_oauth_token (PhDBusAgent1          *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        const char            *account,
+                        PhAgentOAuth          *self)
+{
+  g_autoptr(PhSubject) subject = ph_agent_begin_call (self->agent, invocation);
+  PhEntry *entry;
+
+  if (subject == NULL || !(entry = find_account (self, invocation, account)))
+    return TRUE;
+  return serve_token (self, invocation, subject, entry, NULL);
+}
+
+/* GetGitCredential: git's "get" (gitcredentials(7)) without an unlock of its own. */
+static gboolean
+handle_get_git_credential (PhDBusAgent1          *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           GVariant              *request,
+                           PhAgentOAuth          *self)
+{
+  g_autoptr(PhSubject) subject = ph_agent_begin_call (self->agent, invocation);
+  g_autoptr(PhOAuthCatalog) catalog = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *oauth_username = NULL;
+  PhGitCredential credential = { NULL };
+  PhVault *vault;
+  PhEntry *entry;
+
+  if (subject == NULL)
+    return TRUE;
+  vault = ph_agent_get_vault (self->agent);
+  g_variant_lookup (request, "protocol", "&s", &credential.protocol);
+  g_variant_lookup (request, "host", "&s", &credential.host);
+  g_variant_lookup (request, "path", "&s", &credential.path);
+  g_variant_lookup (request, "username", "&s", &credential.username);
+  if (credential.host == NULL || *credential.host == '\0')
+    return return_invalid (invocation, _("A git credential request needs a host"));
+
+  /* An OAuth account for the host first (a fresh token), else a stored login. */
+  if (g_strcmp0 (credential.protocol, "https") == 0 && (catalog = ph_oauth_catalog_load_default (NULL)) &&
+      (entry = ph_oauth_account_for_git (vault, catalog, credential.host, credential.path, credential.username,
+                                         &oauth_username)))
+    return serve_token (self, invocation, subject, entry, oauth_username);
+  if ((entry = ph_git_credential_match (vault, &credential)))
+    {
+      g_autoptr(PhSecret) password = ph_broker_open (ph_agent_get_broker (self->agent), subject, PH_ACTION_USE, entry,
+                                                     PH_FIELD_PASSWORD, &error);
+
+      if (password == NULL)
+        return ph_agent_fail_call (self->agent, invocation, error);
+      ph_agent_flush_audit (self->agent);
+      ph_dbus_agent1_complete_get_git_credential (skeleton, invocation, ph_entry_get_username (entry),
+                                                  token_variant (password));
+      return TRUE;
+    }
+  ph_agent_flush_audit (self->agent);
+  g_dbus_method_invocation_return_dbus_error (invocation, "org.perihelion.Agent1.Error.NotFound",
+                                              _("No login or OAuth account for this host"));
   return TRUE;
 }
 
@@ -673,6 +747,7 @@ ph_agent_oauth_new (PhAgent      *agent,
   g_signal_connect (skeleton, "handle-cancel-oauth-sign-in", G_CALLBACK (handle_cancel_sign_in), self);
   g_signal_connect (skeleton, "handle-get-oauth-token", G_CALLBACK (handle_get_oauth_token), self);
   g_signal_connect (skeleton, "handle-sign-out-oauth-account", G_CALLBACK (handle_sign_out), self);
+  g_signal_connect (skeleton, "handle-get-git-credential", G_CALLBACK (handle_get_git_credential), self);
   return self;
 }
 

@@ -236,6 +236,55 @@ ph_cli_agent_oauth_token (PhCli      *cli,
   return PH_EXIT_OK;
 }
 
+/* git's "get" through the agent (GetGitCredential): the running agent answers without an unlock
+ * of this process's own, and refreshes OAuth tokens itself. Nothing found is an empty answer, as
+ * git expects. Returns -1 without an agent. */
+int
+ph_cli_agent_git_credential (PhCli           *cli,
+                             PhGitCredential *request)
+{
+  g_autoptr(GDBusConnection) bus = agent_connection ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  g_autoptr(PhSecret) password = NULL;
+  GVariantBuilder fields;
+  const char *username;
+  const guint8 *data;
+  gsize len;
+
+  if (bus == NULL)
+    return -1;
+  g_variant_builder_init (&fields, G_VARIANT_TYPE ("a{ss}"));
+#define FIELD(name) if (request->name) g_variant_builder_add (&fields, "{ss}", #name, request->name)
+  FIELD (protocol);
+  FIELD (host);
+  FIELD (path);
+  FIELD (username);
+#undef FIELD
+  if (!(reply = agent_call_unlocked (cli, bus, "GetGitCredential", g_variant_new ("(@a{ss})",
+                                                                                  g_variant_builder_end (&fields)),
+                                     &error)))
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+      if (no_agent (error))
+        return -1;
+      if (remote && g_str_has_suffix (remote, ".NotFound"))
+        return PH_EXIT_OK;
+      return agent_fail (g_steal_pointer (&error));
+    }
+  g_variant_get (reply, "(&s@ay)", &username, &bytes);
+  data = g_variant_get_fixed_array (bytes, &len, 1);
+  password = ph_secret_new_from_data (data, len);
+  g_print ("username=%s\n", username);
+  fflush (stdout);
+  if (write (STDOUT_FILENO, "password=", 9) != 9 || !ph_secret_write_to_fd (password, STDOUT_FILENO, TRUE, &error))
+    return ph_cli_fail (error ? g_steal_pointer (&error)
+                              : g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, _("Could not write the answer")));
+  return PH_EXIT_OK;
+}
+
 /**
  * ph_cli_agent_run:
  *

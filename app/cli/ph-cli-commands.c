@@ -1064,7 +1064,17 @@ ph_cli_cmd_git_credential (PhCli *cli,
   input = read_all_stdin (&len);
   request = ph_git_credential_parse (input, len, &error);
   sodium_memzero (input, len);
-  if (request == NULL || !(vault = ph_cli_open_vault (cli, &error)))
+  if (request == NULL)
+    return ph_cli_fail (g_steal_pointer (&error));
+  /* With an agent running (and no --vault of its own), it answers: no unlock here. */
+  if (strcmp (op, "get") == 0 && !cli->vault_given)
+    {
+      int status = ph_cli_agent_git_credential (cli, request);
+
+      if (status >= 0)
+        return status;
+    }
+  if (!(vault = ph_cli_open_vault (cli, &error)))
     return ph_cli_fail (g_steal_pointer (&error));
 
   if (strcmp (op, "get") == 0)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ph-broker.h"
+#include "ph-git-credential.h"
 #include "ph-vault.h"
 
 G_BEGIN_DECLS
@@ -70,6 +71,7 @@ int ph_cli_cmd_git_credential (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_policy         (PhCli *cli, int argc, char **argv);
 int ph_cli_agent_run          (PhCli *cli, const char *command, int argc, char **argv);
 int ph_cli_agent_oauth_token  (PhCli *cli, const char *account);
+int ph_cli_agent_git_credential (PhCli *cli, PhGitCredential *request);
 int ph_cli_cmd_audit          (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_oauth          (PhCli *cli, int argc, char **argv);
 

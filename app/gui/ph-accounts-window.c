@@ -741,6 +741,7 @@ ph_accounts_window_init (PhAccountsWindow *self)
   AdwEntryRow *rows[N_PARAMETERS];
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_accessible_name_internals (GTK_WIDGET (self));
   rows[0] = self->issuer_row;
   rows[1] = self->base_url_row;
   rows[2] = self->realm_url_row;

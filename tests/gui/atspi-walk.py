@@ -3,7 +3,7 @@
 # process) and fails on any control a screen reader could not name: a button, toggle, check
 # box, switch, entry, spin button or combo box without an accessible name. It visits the
 # browser with an entry selected, the unlock page, the entry editor, the policy editor, the
-# audit log, the preferences and the keyboard shortcuts, opening each through the actions the
+# audit log, the OAuth accounts, the preferences and the keyboard shortcuts, opening each through the actions the
 # window exposes to assistive technology (and the app's on D-Bus), as a keyboard user would.
 # SPDX-License-Identifier: GPL-3.0-or-later
 import re
@@ -99,7 +99,8 @@ def main():
     failures = []
     failures += check(app, 'main window')
     for action, label in (('win.new-entry', 'entry editor'), ('win.policy', 'policy editor'),
-                          ('win.audit', 'audit log'), ('win.show-help-overlay', 'keyboard shortcuts')):
+                          ('win.audit', 'audit log'), ('win.accounts', 'OAuth accounts'),
+                          ('win.show-help-overlay', 'keyboard shortcuts')):
         activate_window(app, action)
         failures += check(app, label)
     activate_app(bus, 'preferences')

@@ -350,14 +350,20 @@ install_play_browser (const char *dir)
                                       -1, NULL));
 }
 
+/* `git credential fill` with git-credential-perihelion as the helper (PATH holds a link to the
+ * CLI under that name): @helper_args after "perihelion"; @password_file (or NULL) as fd 3;
+ * @bus_address (or NULL): the session bus where an agent answers. */
 static char *
-git_fill (CliFixture *f,
-          const char *request,
-          char      **out_username)
+git_fill_with (const char  *dir,
+               const char  *helper_args,
+               const char  *password_file,
+               const char  *bus_address,
+               const char  *request,
+               char       **out_username)
 {
-  g_autofree char *bindir = g_build_filename (f->dir, "bin", NULL);
+  g_autofree char *bindir = g_build_filename (dir, "bin", NULL);
   g_autofree char *helper = g_build_filename (bindir, "git-credential-perihelion", NULL);
-  g_autofree char *helper_option = g_strdup_printf ("credential.helper=perihelion --vault %s --password-fd 3", f->vault);
+  g_autofree char *helper_option = g_strdup_printf ("credential.helper=perihelion%s", helper_args);
   g_autofree char *path_env = g_strdup_printf ("%s:%s", bindir, g_getenv ("PATH"));
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
@@ -372,8 +378,13 @@ git_fill (CliFixture *f,
   g_mkdir_with_parents (bindir, 0700);
   if (!g_file_test (helper, G_FILE_TEST_IS_SYMLINK))
     g_assert_no_errno (symlink (g_getenv ("PH_CLI_PATH"), helper));
-  g_subprocess_launcher_take_fd (launcher, open (f->pw, O_RDONLY), 3);
-  g_subprocess_launcher_setenv (launcher, "HOME", f->dir, TRUE);
+  if (password_file)
+    g_subprocess_launcher_take_fd (launcher, open (password_file, O_RDONLY), 3);
+  if (bus_address)
+    g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus_address, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
   g_subprocess_launcher_setenv (launcher, "PATH", path_env, TRUE);
   g_subprocess_launcher_setenv (launcher, "GIT_CONFIG_NOSYSTEM", "1", TRUE);
   g_subprocess_launcher_setenv (launcher, "GIT_TERMINAL_PROMPT", "0", TRUE);
@@ -382,13 +393,24 @@ git_fill (CliFixture *f,
                                      "-c", "credential.useHttpPath=true", "credential", "fill", NULL);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_communicate_utf8 (git, request, NULL, &git_out, &git_err, &error));
-  g_test_message ("git credential fill: %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
+  g_test_message ("git credential fill%s: %.1f ms", bus_address ? " (through the agent)" : "",
+                  (g_get_monotonic_time () - start) / 1000.0);
   if (!g_subprocess_get_successful (git))
     g_error ("git credential fill: %s", git_err);
   g_assert_nonnull ((username = strstr (git_out, "username=")));
   g_assert_nonnull ((password = strstr (git_out, "password=")));
   *out_username = g_strndup (username + 9, strcspn (username + 9, "\n"));
   return g_strndup (password + 9, strcspn (password + 9, "\n"));
+}
+
+static char *
+git_fill (CliFixture *f,
+          const char *request,
+          char      **out_username)
+{
+  g_autofree char *args = g_strdup_printf (" --vault %s --password-fd 3", f->vault);
+
+  return git_fill_with (f->dir, args, f->pw, NULL, request, out_username);
 }
 
 static void
@@ -733,6 +755,7 @@ sign_in_options (void)
   g_variant_builder_add (&builder, "{ss}", "client_id", "perihelion");
   g_variant_builder_add (&builder, "{ss}", "issuer", issuer);
   g_variant_builder_add (&builder, "{ss}", "name", "company");
+  g_variant_builder_add (&builder, "{ss}", "git_host", "git.company.test");
   return g_variant_builder_end (&builder);
 }
 
@@ -854,6 +877,17 @@ test_agent_sign_in (void)
   }
   token = agent_token (peer.connection, "company");
   g_assert_cmpint (userinfo_status (client, token), ==, 200);
+
+  /* git through the agent: the helper has no --vault and unlocks nothing; the agent answers
+   * with the account's token, and refreshes it first when it has expired. */
+  {
+    g_autofree char *git_user = NULL;
+    g_autofree char *git_token = git_fill_with (dir, "", NULL, g_test_dbus_get_bus_address (peer.bus),
+                                                "protocol=https\nhost=git.company.test\n\n", &git_user);
+
+    g_assert_cmpstr (git_user, ==, "oauth2");
+    g_assert_cmpstr (git_token, ==, token);
+  }
 
   /* Signing in again keeps the account (same id), with new tokens. */
   g_clear_pointer (&handle, g_free);
