@@ -191,6 +191,7 @@ main (int    argc,
   state.loop = g_main_loop_new (NULL, FALSE);
   {
     g_autofree char *cli = g_build_filename (BINDIR, "perihelion-cli", NULL);
+    g_autofree char *git_helper = g_build_filename (BINDIR, "git-credential-perihelion", NULL);
     /* Tests and uninstalled runs name their CLI builds (colon-separated). */
     g_auto(GStrv) extra = g_strsplit (g_getenv ("PERIHELION_TRUSTED_CLI") ? g_getenv ("PERIHELION_TRUSTED_CLI") : "",
                                       ":", -1);
@@ -204,6 +205,7 @@ main (int    argc,
       if (*guis[i])
         ph_agent_add_trusted_gui (state.agent, guis[i]);
     ph_agent_add_trusted_client (state.agent, cli);
+    ph_agent_add_trusted_client (state.agent, git_helper);
     for (guint i = 0; extra[i]; i++)
       if (*extra[i])
         ph_agent_add_trusted_client (state.agent, extra[i]);

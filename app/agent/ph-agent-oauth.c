@@ -37,6 +37,7 @@ struct _PhAgentOAuth
   PhAgent *agent;
   PhDBusAgent1 *skeleton;
   GHashTable *sign_ins;     /* handle -> SignIn */
+  PhOAuthCatalog *catalog;  /* loaded once, on first use */
   GCancellable *cancellable;
 };
 
@@ -84,6 +85,15 @@ sign_in_free (gpointer data)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignIn, sign_in_free)
+
+static PhOAuthCatalog *
+get_catalog (PhAgentOAuth  *self,
+             GError       **error)
+{
+  if (self->catalog == NULL)
+    self->catalog = ph_oauth_catalog_load_default (error);
+  return self->catalog;
+}
 
 static gboolean
 return_invalid (GDBusMethodInvocation *invocation,
@@ -187,7 +197,7 @@ handle_begin_sign_in (PhDBusAgent1          *skeleton,
 {
   g_autoptr(PhSubject) subject = ph_agent_begin_call (self->agent, invocation);
   g_autoptr(GError) error = NULL;
-  g_autoptr(PhOAuthCatalog) catalog = NULL;
+  PhOAuthCatalog *catalog;
   g_autoptr(SignIn) sign_in = NULL;
   g_autoptr(GTask) task = NULL;
   const char *account = NULL;
@@ -206,7 +216,7 @@ handle_begin_sign_in (PhDBusAgent1          *skeleton,
   g_variant_lookup (options, "scope", "s", &sign_in->scope);
   g_variant_lookup (options, "git_path", "s", &sign_in->git_path);
   g_variant_lookup (options, "account", "&s", &account);
-  if (!(catalog = ph_oauth_catalog_load_default (&error)))
+  if (!(catalog = get_catalog (self, &error)))
     return ph_agent_fail_call (self->agent, invocation, error);
 
   if (account && *account)
@@ -541,7 +551,7 @@ account_call_new (PhAgentOAuth          *self,
                   PhEntry               *entry,
                   GError               **error)
 {
-  g_autoptr(PhOAuthCatalog) catalog = ph_oauth_catalog_load_default (error);
+  PhOAuthCatalog *catalog = get_catalog (self, error);
   AccountCall *call;
 
   if (catalog == NULL)
@@ -620,7 +630,7 @@ handle_get_git_credential (PhDBusAgent1          *skeleton,
                            PhAgentOAuth          *self)
 {
   g_autoptr(PhSubject) subject = ph_agent_begin_call (self->agent, invocation);
-  g_autoptr(PhOAuthCatalog) catalog = NULL;
+  PhOAuthCatalog *catalog;
   g_autoptr(GError) error = NULL;
   g_autofree char *oauth_username = NULL;
   PhGitCredential credential = { NULL };
@@ -638,7 +648,7 @@ handle_get_git_credential (PhDBusAgent1          *skeleton,
     return return_invalid (invocation, _("A git credential request needs a host"));
 
   /* An OAuth account for the host first (a fresh token), else a stored login. */
-  if (g_strcmp0 (credential.protocol, "https") == 0 && (catalog = ph_oauth_catalog_load_default (NULL)) &&
+  if (g_strcmp0 (credential.protocol, "https") == 0 && (catalog = get_catalog (self, NULL)) &&
       (entry = ph_oauth_account_for_git (vault, catalog, credential.host, credential.path, credential.username,
                                          &oauth_username)))
     return serve_token (self, invocation, subject, entry, oauth_username);
@@ -758,5 +768,6 @@ ph_agent_oauth_free (PhAgentOAuth *self)
   g_cancellable_cancel (self->cancellable);
   g_object_unref (self->cancellable);
   g_hash_table_unref (self->sign_ins);
+  g_clear_pointer (&self->catalog, ph_oauth_catalog_free);
   g_free (self);
 }

@@ -331,7 +331,13 @@ test_git_credential_with_git (void)
   g_mkdir_with_parents (bindir, 0700);
   g_mkdir_with_parents (home, 0700);
   g_unlink (helper);
-  g_assert_no_errno (symlink (cli_path, helper));
+  {
+    /* The real helper program (it runs perihelion-cli beside it for --vault). */
+    g_autofree char *cli_dir = g_path_get_dirname (cli_path);
+    g_autofree char *real_helper = g_build_filename (cli_dir, "git-credential-perihelion", NULL);
+
+    g_assert_no_errno (symlink (real_helper, helper));
+  }
 
   for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
     {

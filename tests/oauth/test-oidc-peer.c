@@ -350,6 +350,15 @@ install_play_browser (const char *dir)
                                       -1, NULL));
 }
 
+/* The git-credential-perihelion program beside the CLI. */
+static char *
+git_helper_path (void)
+{
+  g_autofree char *dir = g_path_get_dirname (g_getenv ("PH_CLI_PATH"));
+
+  return g_build_filename (dir, "git-credential-perihelion", NULL);
+}
+
 /* `git credential fill` with git-credential-perihelion as the helper (PATH holds a link to the
  * CLI under that name): @helper_args after "perihelion"; @password_file (or NULL) as fd 3;
  * @bus_address (or NULL): the session bus where an agent answers. */
@@ -377,7 +386,11 @@ git_fill_with (const char  *dir,
 
   g_mkdir_with_parents (bindir, 0700);
   if (!g_file_test (helper, G_FILE_TEST_IS_SYMLINK))
-    g_assert_no_errno (symlink (g_getenv ("PH_CLI_PATH"), helper));
+    {
+      g_autofree char *real_helper = git_helper_path ();
+
+      g_assert_no_errno (symlink (real_helper, helper));
+    }
   if (password_file)
     g_subprocess_launcher_take_fd (launcher, open (password_file, O_RDONLY), 3);
   if (bus_address)
@@ -650,6 +663,8 @@ agent_peer_start (AgentPeer  *peer,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *git_helper = git_helper_path ();
+  g_autofree char *trusted_cli = g_strconcat (g_getenv ("PH_CLI_PATH"), ":", git_helper, NULL);
   gboolean owned = FALSE;
 
   peer->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
@@ -658,7 +673,7 @@ agent_peer_start (AgentPeer  *peer,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_set_stdin_file_path (launcher, pw_path);
   g_subprocess_launcher_setenv (launcher, "PERIHELION_AGENT_NO_WINDOWS", "1", TRUE);
-  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_CLI", g_getenv ("PH_CLI_PATH"), TRUE);
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_CLI", trusted_cli, TRUE);
   g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_GUI", self_exe, TRUE);
   g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", log_path, TRUE);
   peer->agent = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PH_AGENT_PATH"), "--vault", vault_path,

@@ -303,15 +303,17 @@ ph_oauth_account_for_git (PhVault         *vault,
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(PhEntry) entry = g_list_model_get_item (G_LIST_MODEL (vault), i);
-      g_autoptr(PhOAuthClient) client = NULL;
+      g_autoptr(PhOAuthProvider) provider = NULL;
+      g_autoptr(GHashTable) params = NULL;
       const char *git_path;
-      PhOAuthProvider *provider;
       gboolean named;
       gsize prefix = 0;
 
-      if (!ph_oauth_account_is (entry) || !(client = ph_oauth_account_new_client (entry, catalog, NULL)))
+      if (!ph_oauth_account_is (entry))
         continue;
-      provider = ph_oauth_client_get_provider (client);
+      params = ph_oauth_account_dup_params (entry);
+      if (!(provider = ph_oauth_catalog_resolve (catalog, ph_entry_get_field (entry, "oauth.provider"), params, NULL)))
+        continue;
       if (provider->git_hosts == NULL || !g_strv_contains ((const char * const *) provider->git_hosts, host))
         continue;
       /* A user name the person gave names the account, whatever its path mapping; the host's

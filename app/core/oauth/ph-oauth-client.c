@@ -35,7 +35,6 @@ ph_oauth_client_new (PhOAuthProvider *provider,
 
   self->provider = provider;
   self->client_id = g_strdup (client_id);
-  self->session = soup_session_new_with_options ("timeout", 30, "user-agent", "Perihelion/" PACKAGE_VERSION, NULL);
   return self;
 }
 
@@ -49,8 +48,18 @@ ph_oauth_client_free (PhOAuthClient *self)
   g_free (self->jwks_uri);
   if (self->jwks)
     json_node_unref (self->jwks);
-  g_object_unref (self->session);
+  g_clear_object (&self->session);
   g_free (self);
+}
+
+/* The HTTP session, made on first use: a client that only describes an account (which git
+ * host, which user name) never pays for one. */
+static SoupSession *
+session (PhOAuthClient *self)
+{
+  if (self->session == NULL)
+    self->session = soup_session_new_with_options ("timeout", 30, "user-agent", "Perihelion/" PACKAGE_VERSION, NULL);
+  return self->session;
 }
 
 PhOAuthProvider *
@@ -110,7 +119,7 @@ send (PhOAuthClient  *self,
   const char *data;
 
   soup_message_headers_replace (soup_message_get_request_headers (message), "Accept", "application/json");
-  if (!(body = soup_session_send_and_read (self->session, message, cancellable, &local_error)))
+  if (!(body = soup_session_send_and_read (session (self), message, cancellable, &local_error)))
     {
       g_set_error (error, PH_OAUTH_ERROR, PH_OAUTH_ERROR_HTTP, _("%s could not be reached: %s"),
                    self->provider->name, local_error->message);
@@ -460,7 +469,7 @@ ph_oauth_client_revoke (PhOAuthClient   *self,
   sodium_memzero (text, strlen (text));
   message = soup_message_new_from_encoded_form (SOUP_METHOD_POST, self->provider->revocation_endpoint,
                                                 g_steal_pointer (&encoded));
-  body = soup_session_send_and_read (self->session, message, cancellable, error);
+  body = soup_session_send_and_read (session (self), message, cancellable, error);
   if (body == NULL)
     return FALSE;
   /* RFC 7009 §2.2: 200 whether or not the token was valid. */
