@@ -196,6 +196,47 @@ test_authorization_url (void)
   }
 }
 
+/* What the app's form asks for each provider: its parameters, their defaults, its flows, and
+ * whether its page may be embedded. */
+static void
+test_form_description (void)
+{
+  g_autoptr(PhOAuthCatalog) catalog = ph_oauth_catalog_load_default (NULL);
+  static const struct
+  {
+    const char *id;
+    const char *parameters;   /* space-separated, as the catalog orders them */
+    gboolean embedded;
+    gboolean code;
+  } cases[] = {
+    { "github", "", TRUE, TRUE },
+    { "gitlab", "base_url", TRUE, TRUE },
+    { "google", "", FALSE, TRUE },
+    { "microsoft", "tenant", TRUE, TRUE },
+    { "keycloak", "realm_url git_host?", TRUE, TRUE },
+    { "okta", "domain", TRUE, TRUE },
+    { "aws", "region start_url", TRUE, FALSE },
+    { "oidc", "issuer git_host?", TRUE, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(GStrv) parameters = ph_oauth_catalog_dup_parameters (catalog, cases[i].id);
+      g_autofree char *joined = g_strjoinv (" ", parameters);
+
+      g_assert_cmpstr (joined, ==, cases[i].parameters);
+      g_assert_cmpint (ph_oauth_catalog_get_embedded (catalog, cases[i].id), ==, cases[i].embedded);
+      g_assert_cmpint (ph_oauth_catalog_has_flow (catalog, cases[i].id, "code"), ==, cases[i].code);
+      g_assert_nonnull (ph_oauth_catalog_get_name (catalog, cases[i].id));
+    }
+  g_assert_cmpstr (ph_oauth_catalog_get_default (catalog, "gitlab", "base_url"), ==, "https://gitlab.com");
+  g_assert_cmpstr (ph_oauth_catalog_get_default (catalog, "microsoft", "tenant"), ==, "common");
+  g_assert_null (ph_oauth_catalog_get_default (catalog, "okta", "domain"));
+  g_assert_true (ph_oauth_catalog_has_flow (catalog, "aws", "device"));
+  g_assert_null (ph_oauth_catalog_dup_parameters (catalog, "no-such-provider"));
+  g_assert_null (ph_oauth_catalog_get_name (catalog, "no-such-provider"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -205,5 +246,6 @@ main (int    argc,
   g_test_add_func ("/oauth/catalog/placeholders", test_placeholders);
   g_test_add_func ("/oauth/catalog/discovery-and-redirects", test_discovery_and_redirects);
   g_test_add_func ("/oauth/catalog/authorization-url", test_authorization_url);
+  g_test_add_func ("/oauth/catalog/form-description", test_form_description);
   return g_test_run ();
 }

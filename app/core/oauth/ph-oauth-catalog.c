@@ -361,15 +361,17 @@ ph_oauth_catalog_dup_parameters (PhOAuthCatalog *self,
 {
   JsonObject *entry = lookup (self, id);
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *node;
+  g_autoptr(GList) members = NULL;
 
   if (entry == NULL)
     return NULL;
-  json_object_iter_init (&iter, entry);
-  while (json_object_iter_next (&iter, &member, &node))
+  /* In the order the catalog writes the members (an iterator's order is the hash table's). */
+  members = json_object_get_members (entry);
+  for (GList *l = members; l; l = l->next)
     {
+      const char *member = l->data;
+      JsonNode *node = json_object_get_member (entry, member);
+
       if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
         collect_placeholders (json_node_get_string (node), names);
       else if (JSON_NODE_HOLDS_ARRAY (node) && !g_str_equal (member, "flows"))
