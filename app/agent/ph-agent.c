@@ -25,6 +25,7 @@
 #include "ph-entry-pack.h"
 #include "ph-keystore.h"
 #include "ph-agent-oauth.h"
+#include "ph-otp-entry.h"
 #include "ph-jose.h"
 #include "ph-oauth-catalog.h"
 #include "ph-oidc.h"
@@ -706,6 +707,97 @@ wipe_and_free (gpointer data)
 }
 
 static gboolean
+save_and_announce (PhAgent  *self,
+                   GError  **error)
+{
+  if (!ph_broker_finish (self->broker, error) || !ph_vault_save (self->vault, error))
+    return FALSE;
+  ph_dbus_agent1_emit_entries_changed (self->skeleton);
+  return TRUE;
+}
+
+static gboolean
+handle_set_one_time_password (PhDBusAgent1          *skeleton,
+                              GDBusMethodInvocation *invocation,
+                              const char            *entry_name,
+                              GVariant              *otp_bytes,
+                              PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSecret) given = NULL;
+  g_autoptr(PhSecret) uri = NULL;
+  PhEntry *entry;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
+      !ph_broker_authorize (self->broker, subject, PH_ACTION_WRITE, entry, NULL, &error))
+    return fail (self, invocation, error);
+  given = secret_from_variant (otp_bytes);
+  if (ph_secret_get_length (given) > 0 &&
+      !(uri = ph_otp_normalize_uri (ph_secret_get_text (given), ph_entry_get_title (entry),
+                                    ph_entry_get_username (entry), &error)))
+    {
+      end (self);
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs", error->message);
+      return TRUE;
+    }
+  if (!ph_vault_set_secret (self->vault, entry, PH_FIELD_OTP, uri, &error))
+    return fail (self, invocation, error);
+  ph_vault_entry_changed (self->vault, entry);
+  if (!save_and_announce (self, &error))
+    return fail (self, invocation, error);
+  ph_dbus_agent1_complete_set_one_time_password (skeleton, invocation);
+  return TRUE;
+}
+
+/* GetOneTimeCode: only the code leaves the agent. */
+static gboolean
+handle_get_one_time_code (PhDBusAgent1          *skeleton,
+                          GDBusMethodInvocation *invocation,
+                          const char            *entry_name,
+                          const char            *action_name,
+                          PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = begin (self, invocation);
+  g_autoptr(GError) error = NULL;
+  PhSecret *code;
+  PhEntry *entry;
+  PhAction action;
+  guint period;
+  gint64 valid_until;
+  gboolean changed;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_action_from_string (action_name, &action) || (action != PH_ACTION_REVEAL && action != PH_ACTION_COPY))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("The action is reveal or copy"));
+      return TRUE;
+    }
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
+      !(code = ph_otp_entry_code (self->broker, subject, action, entry, g_get_real_time () / G_USEC_PER_SEC, &period,
+                                  &valid_until, &changed, &error)))
+    return fail (self, invocation, error);
+  /* An HOTP counter that advanced is saved before the code is given out: never reused. */
+  if (changed && !save_and_announce (self, &error))
+    {
+      ph_secret_unref (code);
+      return fail (self, invocation, error);
+    }
+  end (self);
+  ph_dbus_agent1_complete_get_one_time_code (skeleton, invocation,
+                                             g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
+                                                                      ph_secret_get_data (code),
+                                                                      ph_secret_get_length (code), TRUE,
+                                                                      wipe_and_free, code),
+                                             period, valid_until);
+  return TRUE;
+}
+
+static gboolean
 handle_get_secret (PhDBusAgent1          *skeleton,
                    GDBusMethodInvocation *invocation,
                    const char            *entry_name,
@@ -759,15 +851,6 @@ handle_get_secret (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
-static gboolean
-save_and_announce (PhAgent  *self,
-                   GError  **error)
-{
-  if (!ph_broker_finish (self->broker, error) || !ph_vault_save (self->vault, error))
-    return FALSE;
-  ph_dbus_agent1_emit_entries_changed (self->skeleton);
-  return TRUE;
-}
 
 /* Applies the attributes a client sends (title, username, urls, folder, tags, notes,
  * sensitivity) to @entry. */
@@ -1351,6 +1434,8 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-list", G_CALLBACK (handle_list), self);
   g_signal_connect (self->skeleton, "handle-list-packed", G_CALLBACK (handle_list_packed), self);
   g_signal_connect (self->skeleton, "handle-get-secret", G_CALLBACK (handle_get_secret), self);
+  g_signal_connect (self->skeleton, "handle-get-one-time-code", G_CALLBACK (handle_get_one_time_code), self);
+  g_signal_connect (self->skeleton, "handle-set-one-time-password", G_CALLBACK (handle_set_one_time_password), self);
   g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);
   g_signal_connect (self->skeleton, "handle-delete-entry", G_CALLBACK (handle_delete_entry), self);
   g_signal_connect (self->skeleton, "handle-edit-entry", G_CALLBACK (handle_edit_entry), self);

@@ -236,6 +236,36 @@ ph_cli_agent_oauth_token (PhCli      *cli,
   return PH_EXIT_OK;
 }
 
+/* `totp ENTRY` through the agent: the seed stays there, only the code comes back. Returns -1
+ * without an agent. */
+int
+ph_cli_agent_totp (PhCli      *cli,
+                   const char *entry)
+{
+  g_autoptr(GDBusConnection) bus = agent_connection ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  g_autoptr(PhSecret) code = NULL;
+  guint32 period;
+  gint64 valid_until;
+  const guint8 *data;
+  gsize len;
+
+  if (bus == NULL)
+    return -1;
+  if (!(reply = agent_call_unlocked (cli, bus, "GetOneTimeCode", g_variant_new ("(ss)", entry, "reveal"), &error)))
+    return no_agent (error) ? -1 : agent_fail (g_steal_pointer (&error));
+  g_variant_get (reply, "(@ayux)", &bytes, &period, &valid_until);
+  data = g_variant_get_fixed_array (bytes, &len, 1);
+  code = ph_secret_new_from_data (data, len);
+  if (!ph_secret_write_to_fd (code, STDOUT_FILENO, TRUE, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (valid_until && isatty (STDERR_FILENO))
+    g_printerr (_("(valid for %d more seconds)\n"), (int) (valid_until - g_get_real_time () / G_USEC_PER_SEC));
+  return PH_EXIT_OK;
+}
+
 /* git's "get" through the agent (GetGitCredential): the running agent answers without an unlock
  * of this process's own, and refreshes OAuth tokens itself. Nothing found is an empty answer, as
  * git expects. Returns -1 without an agent. */

@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "ph-cli.h"
+#include "ph-otp-entry.h"
 #include "ph-csv.h"
 #include "ph-entry-private.h"
 #include "ph-generator.h"
@@ -389,15 +390,13 @@ apply_entry_options (PhVault      *vault,
 
   if (o->otp)
     {
-      g_autoptr(PhSecret) otp = ph_secret_new_from_text (o->otp);
+      /* A Key URI, or a bare Base32 secret (then the entry's title is the issuer): checked, and
+       * stored in the canonical form. */
+      g_autoptr(PhSecret) otp = ph_otp_normalize_uri (o->otp, ph_entry_get_title (entry),
+                                                      ph_entry_get_username (entry), error);
 
-      if (!g_str_has_prefix (o->otp, "otpauth://"))
-        {
-          g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_INVALID,
-                       _("--otp takes an otpauth:// URI"));
-          return FALSE;
-        }
-      if (!ph_vault_set_secret (vault, entry, PH_FIELD_OTP, otp, error))
+      sodium_memzero (o->otp, strlen (o->otp));
+      if (otp == NULL || !ph_vault_set_secret (vault, entry, PH_FIELD_OTP, otp, error))
         return FALSE;
     }
 
@@ -518,6 +517,40 @@ format_time (gint64 usec)
     return NULL;
   dt = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
   return dt ? g_date_time_format_iso8601 (dt) : NULL;
+}
+
+/**
+ * ph_cli_cmd_totp:
+ *
+ * The entry's current one-time code: a "reveal" of its otp field, computed here; only the code
+ * is printed (with how long it stays valid on stderr when that is a terminal).
+ */
+int
+ph_cli_cmd_totp (PhCli *cli,
+                 int    argc,
+                 char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(PhSecret) code = NULL;
+  PhEntry *entry;
+  guint period;
+  gint64 valid_until;
+  gboolean changed;
+
+  if (!ph_cli_parse_options (&argc, &argv, _("TITLE|ID"), entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (argc != 2)
+    return ph_cli_usage (_("totp takes one TITLE or ID"));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !(entry = ph_vault_find (vault, argv[1], &error)) ||
+      !(code = ph_otp_entry_code (ph_cli_get_broker (), ph_cli_get_subject (), PH_ACTION_REVEAL, entry,
+                                  g_get_real_time () / G_USEC_PER_SEC, &period, &valid_until, &changed, &error)) ||
+      (changed && !ph_cli_save (vault, &error)) || !ph_secret_write_to_fd (code, STDOUT_FILENO, TRUE, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (valid_until && isatty (STDERR_FILENO))
+    g_printerr (_("(valid for %d more seconds)\n"), (int) (valid_until - g_get_real_time () / G_USEC_PER_SEC));
+  return PH_EXIT_OK;
 }
 
 int

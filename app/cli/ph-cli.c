@@ -29,8 +29,9 @@ static const struct
   const char   *synopsis;
 } commands[] = {
   { "init", ph_cli_cmd_init, N_("[--kdf-ops N] [--kdf-mem MIB] [--force]  create a vault") },
-  { "add", ph_cli_cmd_add, N_("TITLE [--username U] [--url URL]... [--tag T]... [--folder F] [--otp URI]  secret on stdin") },
+  { "add", ph_cli_cmd_add, N_("TITLE [--username U] [--url URL]... [--tag T]... [--folder F] [--otp URI|SECRET]  secret on stdin") },
   { "get", ph_cli_cmd_get, N_("TITLE|ID [--field NAME]  print one field (default: the password)") },
+  { "totp", ph_cli_cmd_totp, N_("TITLE|ID  the entry's current one-time code") },
   { "list", ph_cli_cmd_list, N_("[--json] [--folder F] [--tag T]  list entries") },
   { "search", ph_cli_cmd_search, N_("QUERY [--json]  ranked search") },
   { "edit", ph_cli_cmd_edit, N_("TITLE|ID [--title T] [--username U] [--password] ...  change an entry") },
@@ -395,6 +396,14 @@ main (int    argc,
   if (!cli.vault_given && g_strv_contains ((const char * const[]) { "get", "list", "search", NULL }, argv[i]))
     {
       int status = ph_cli_agent_run (&cli, argv[i], argc - i, argv + i);
+
+      if (status >= 0)
+        return status;
+    }
+
+  if (!cli.vault_given && strcmp (argv[i], "totp") == 0 && i + 1 == argc - 1 && argv[i + 1][0] != '-')
+    {
+      int status = ph_cli_agent_totp (&cli, argv[i + 1]);
 
       if (status >= 0)
         return status;

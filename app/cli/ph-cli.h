@@ -56,6 +56,7 @@ gboolean  ph_cli_authorize     (PhAction       action,
 int ph_cli_cmd_init           (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_add            (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_get            (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_totp           (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_list           (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_search         (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_edit           (PhCli *cli, int argc, char **argv);
@@ -71,6 +72,7 @@ int ph_cli_cmd_git_credential (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_policy         (PhCli *cli, int argc, char **argv);
 int ph_cli_agent_run          (PhCli *cli, const char *command, int argc, char **argv);
 int ph_cli_agent_oauth_token  (PhCli *cli, const char *account);
+int ph_cli_agent_totp         (PhCli *cli, const char *entry);
 int ph_cli_agent_git_credential (PhCli *cli, PhGitCredential *request);
 int ph_cli_cmd_audit          (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_oauth          (PhCli *cli, int argc, char **argv);

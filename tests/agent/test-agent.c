@@ -13,6 +13,7 @@
 
 #include "ph-broker.h"
 #include "ph-entry-pack.h"
+#include "ph-otp.h"
 #include "ph-test-util.h"
 
 #define NAME "org.perihelion.Agent"
@@ -273,6 +274,58 @@ test_list_and_secret (Fixture      *f,
 }
 
 /* A program the user never approved asks for a secret: denied (nobody can approve), audited. */
+/* One-time passwords: set (checked, canonical), the code computed in the agent (only the code
+ * comes back), malformed URIs refused with the reason. */
+static void
+test_one_time_codes (Fixture      *f,
+                     gconstpointer data)
+{
+  const char *uri = "otpauth://totp/GitHub:alice?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&algorithm=SHA512&digits=7";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) set = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) code = NULL;
+  g_autoptr(PhOtp) otp = ph_otp_new_from_uri (uri, &error);
+  g_autofree char *expected = NULL;
+  guint32 period;
+  gint64 valid_until;
+  gsize len;
+  const char *digits;
+
+  g_assert_no_error (error);
+  unlock (f, "master");
+  set = call (f, "SetOneTimePassword", g_variant_new ("(s@ay)", "GitHub", password_variant (uri)), &error);
+  g_assert_no_error (error);
+  reply = call (f, "GetOneTimeCode", g_variant_new ("(ss)", "GitHub", "copy"), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@ayux)", &code, &period, &valid_until);
+  digits = g_variant_get_fixed_array (code, &len, 1);
+  g_assert_cmpuint (period, ==, 30);
+  expected = ph_otp_code_at (otp, valid_until - 1);
+  g_assert_cmpmem (digits, len, expected, strlen (expected));
+  g_assert_cmpint (valid_until - g_get_real_time () / G_USEC_PER_SEC, <=, 30);
+
+  /* Refused: a malformed URI (nothing changes), a "use" of a code, an entry without one. */
+  g_clear_pointer (&set, g_variant_unref);
+  set = call (f, "SetOneTimePassword", g_variant_new ("(s@ay)", "GitHub",
+                                                      password_variant ("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=0")),
+              &error);
+  assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_assert_nonnull (strstr (error->message, "period"));
+  g_assert_null (strstr (error->message, "JBSWY3DP"));
+  g_clear_error (&error);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "GetOneTimeCode", g_variant_new ("(ss)", "GitHub", "use"), &error);
+  assert_dbus_error (error, "org.freedesktop.DBus.Error.InvalidArgs");
+  g_clear_error (&error);
+  /* Removed: no code any more. */
+  g_clear_pointer (&set, g_variant_unref);
+  set = call (f, "SetOneTimePassword", g_variant_new ("(s@ay)", "GitHub", password_variant ("")), &error);
+  g_assert_no_error (error);
+  reply = call (f, "GetOneTimeCode", g_variant_new ("(ss)", "GitHub", "reveal"), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
+}
+
 static void
 test_unapproved_caller (Fixture      *f,
                         gconstpointer data)
@@ -841,6 +894,7 @@ main (int    argc,
   ADD ("unlock-and-rate-limit", test_unlock_and_rate_limit, NULL);
   ADD ("list-and-secret", test_list_and_secret, NULL);
   ADD ("unapproved-caller", test_unapproved_caller, NULL);
+  ADD ("one-time-codes", test_one_time_codes, NULL);
   ADD ("changes-and-restart", test_changes_and_restart, NULL);
   ADD ("idle-lock", test_idle_lock, "1");
   ADD ("session-lock", test_session_lock, NULL);
