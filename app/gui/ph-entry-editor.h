@@ -13,7 +13,10 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PhEntryEditor, ph_entry_editor, PH, ENTRY_EDITOR, AdwWindow)
 
-PhEntryEditor *ph_entry_editor_new (PhWindow *window,
-                                    PhEntry  *entry);
+PhEntryEditor *ph_entry_editor_new       (PhWindow       *window,
+                                          PhEntry        *entry);
+gboolean       ph_entry_editor_scan_file (PhEntryEditor  *self,
+                                          GFile          *file,
+                                          GError        **error);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "ph-entry-editor.h"
 #include "ph-entry-view.h"
 #include "ph-gui-util.h"
+#include "ph-otp-row.h"
 #include "ph-window.h"
 
 #define HIDDEN_PASSWORD "●●●●●●●●●●"
@@ -39,6 +40,7 @@ struct _PhEntryView
   AdwPreferencesGroup *urls_group;
   AdwPreferencesGroup *details_group;
   AdwPreferencesGroup *history_group;
+  PhOtpRow *otp_row;            /* (nullable): the entry's one-time code */
 };
 
 G_DEFINE_FINAL_TYPE (PhEntryView, ph_entry_view, GTK_TYPE_WIDGET)
@@ -330,6 +332,7 @@ update_actions (PhEntryView *self)
     gtk_widget_action_set_enabled (GTK_WIDGET (window), actions[i], has);
   gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.copy-password", has && ph_entry_has_password (self->entry));
   gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.reveal", has && ph_entry_has_password (self->entry));
+  gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.copy-otp", has && ph_entry_has_otp (self->entry));
   gtk_widget_action_set_enabled (GTK_WIDGET (window), "win.open-url",
                                  has && ph_entry_get_urls (self->entry) && ph_entry_get_urls (self->entry)[0]);
 }
@@ -345,6 +348,7 @@ ph_entry_view_set_entry (PhEntryView *self,
 
   g_set_object (&self->entry, entry);
   clear_dynamic_rows (self);
+  self->otp_row = NULL;
   hide_password (self);
   update_actions (self);
   if (entry == NULL)
@@ -364,6 +368,16 @@ ph_entry_view_set_entry (PhEntryView *self,
   gtk_button_set_icon_name (GTK_BUTTON (self->favorite_button),
                             ph_entry_get_favorite (entry) ? "starred-symbolic" : "non-starred-symbolic");
   self->updating = FALSE;
+
+  if (ph_entry_has_otp (entry) && get_window (self))
+    {
+      GtkWidget *row = ph_otp_row_new (ph_window_get_agent (get_window (self)), ph_entry_get_id (entry));
+
+      adw_preferences_group_add (self->main_group, row);
+      g_ptr_array_add (self->dynamic_rows, row);
+      g_ptr_array_add (self->dynamic_rows, self->main_group);
+      self->otp_row = PH_OTP_ROW (row);
+    }
 
   urls = ph_entry_get_urls (entry);
   gtk_widget_set_visible (GTK_WIDGET (self->urls_group), urls && urls[0]);
@@ -478,6 +492,8 @@ ph_entry_view_activate (PhEntryView *self,
       ph_clipboard_copy_text (GTK_WIDGET (self), ph_entry_get_username (self->entry));
       ph_window_toast (window, _("Username copied"));
     }
+  else if (g_str_equal (action, "copy-otp") && self->otp_row)
+    ph_otp_row_copy (self->otp_row);
   else if (g_str_equal (action, "reveal"))
     gtk_toggle_button_set_active (self->reveal_button, !gtk_toggle_button_get_active (self->reveal_button));
   else if (g_str_equal (action, "edit-entry"))

@@ -866,6 +866,7 @@ ph_window_class_init (PhWindowClass *klass)
   gtk_widget_class_install_property_action (widget_class, "win.sort", "sort-order");
   gtk_widget_class_install_action (widget_class, "win.copy-password", NULL, entry_action);
   gtk_widget_class_install_action (widget_class, "win.copy-username", NULL, entry_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-otp", NULL, entry_action);
   gtk_widget_class_install_action (widget_class, "win.reveal", NULL, entry_action);
   gtk_widget_class_install_action (widget_class, "win.edit-entry", NULL, entry_action);
   gtk_widget_class_install_action (widget_class, "win.delete-entry", NULL, entry_action);
@@ -878,6 +879,7 @@ ph_window_class_init (PhWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.copy-password", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.copy-username", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "win.copy-otp", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reveal", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.edit-entry", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK, "win.open-url", NULL);

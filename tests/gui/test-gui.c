@@ -16,6 +16,9 @@
 #include "ph-audit-window.h"
 #include "ph-crypto.h"
 #include "ph-entry-editor.h"
+#include "ph-otp.h"
+#include "ph-otp-row.h"
+#include "ph-qr.h"
 #include "ph-entry-view.h"
 #include "ph-policy-window.h"
 #include "ph-preferences-window.h"
@@ -577,6 +580,106 @@ test_edit_and_undo_delete (void)
   wait_until (has_n_entries, GUINT_TO_POINTER (2));
 }
 
+/* Two-factor: a malformed key is refused while typing; the key comes from an image of its QR
+ * code; the entry then shows its code (the agent computes it) and copies it. */
+#define OTP_URI "otpauth://totp/GitLab:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=GitLab&algorithm=SHA1" \
+                "&digits=6&period=30"
+
+static gboolean
+otp_row_shown (gpointer data)
+{
+  return find_type (W ("entry_view"), PH_TYPE_OTP_ROW) != NULL;
+}
+
+static gboolean
+otp_code_shown (gpointer data)
+{
+  GtkWidget *row = find_type (W ("entry_view"), PH_TYPE_OTP_ROW);
+
+  return row && ph_otp_row_get_code (PH_OTP_ROW (row)) != NULL;
+}
+
+static void
+write_qr_png (const char *path,
+              const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  guint width = 0;
+  g_autoptr(PhSecret) modules = ph_qr_encode (text, &width, &error);
+  guint size = (width + 8) * 6;
+  guint8 *rgb = g_malloc0 ((gsize) size * size * 3);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+
+  g_assert_no_error (error);
+  memset (rgb, 255, (gsize) size * size * 3);
+  for (guint y = 0; y < width; y++)
+    for (guint x = 0; x < width; x++)
+      if (ph_secret_get_data (modules)[y * width + x])
+        for (guint dy = 0; dy < 6; dy++)
+          memset (rgb + (((gsize) (y + 4) * 6 + dy) * size + (x + 4) * 6) * 3, 0, 6 * 3);
+  bytes = g_bytes_new_take (rgb, (gsize) size * size * 3);
+  texture = gdk_memory_texture_new (size, size, GDK_MEMORY_R8G8B8, bytes, (gsize) size * 3);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+static void
+test_two_factor (void)
+{
+  g_autofree char *png = g_build_filename (t.dir, "setup-qr.png", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (png);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhOtp) otp = ph_otp_new_from_uri (OTP_URI, &error);
+  g_autofree char *copied = NULL;
+  GtkWidget *editor;
+  GtkWidget *row;
+  gint64 now;
+
+  g_assert_no_error (error);
+  select_entry ("GitLab");
+  gtk_widget_activate_action (GTK_WIDGET (t.window), "win.edit-entry", NULL);
+  wait_until (editor_open, NULL);
+  editor = GTK_WIDGET (find_toplevel (PH_TYPE_ENTRY_EDITOR));
+  set_text (need (editor, "otp_row"), "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=12");
+  g_assert_true (gtk_widget_has_css_class (need (editor, "otp_row"), "error"));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (need (editor, "otp_row")), "digit count"));
+  g_assert_false (gtk_widget_get_sensitive (need (editor, "save_button")));
+  /* The key from a picture of the site's QR code. */
+  write_qr_png (png, OTP_URI);
+  g_assert_true (ph_entry_editor_scan_file (PH_ENTRY_EDITOR (editor), file, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (need (editor, "otp_row"))), ==, OTP_URI);
+  g_assert_false (gtk_widget_has_css_class (need (editor, "otp_row"), "error"));
+  click (need (editor, "save_button"));
+  wait_until (editor_closed, NULL);
+  wait_until (otp_row_shown, NULL);
+
+  row = find_type (W ("entry_view"), PH_TYPE_OTP_ROW);
+  ph_otp_row_reveal (PH_OTP_ROW (row));
+  wait_until (otp_code_shown, NULL);
+  now = g_get_real_time () / G_USEC_PER_SEC;
+  {
+    g_autofree char *code = ph_otp_code_at (otp, now);
+    g_autofree char *before = ph_otp_code_at (otp, now - 2);
+
+    g_assert_true (g_str_equal (ph_otp_row_get_code (PH_OTP_ROW (row)), code) ||
+                   g_str_equal (ph_otp_row_get_code (PH_OTP_ROW (row)), before));
+  }
+  wait_ms (300);
+  screenshot (GTK_WIDGET (t.window), "one-time-code.png");
+
+  gtk_widget_activate_action (GTK_WIDGET (t.window), "win.copy-otp", NULL);
+  wait_until (clipboard_has_content, NULL);
+  copied = read_clipboard ();
+  now = g_get_real_time () / G_USEC_PER_SEC;
+  {
+    g_autofree char *code = ph_otp_code_at (otp, now);
+    g_autofree char *before = ph_otp_code_at (otp, now - 2);
+
+    g_assert_true (g_str_equal (copied, code) || g_str_equal (copied, before));
+  }
+}
+
 /* Import through the window: the file chooser (GTK's own dialog here, no portal) picks a CSV. */
 static gboolean
 chooser_open (gpointer data)
@@ -955,6 +1058,7 @@ main (int    argc,
   g_test_add_func ("/gui/copy-password", test_copy_password);
   g_test_add_func ("/gui/lock-unlock", test_lock_unlock);
   g_test_add_func ("/gui/edit-and-undo-delete", test_edit_and_undo_delete);
+  g_test_add_func ("/gui/two-factor", test_two_factor);
   g_test_add_func ("/gui/import", test_import);
   g_test_add_func ("/gui/policy-denies-reveal", test_policy_denies_reveal);
   g_test_add_func ("/gui/audit", test_audit);
