@@ -17,6 +17,13 @@ done
 "$agent" --vault "$dir/v.phvault" --password-fd 0 --no-tray < "$dir/pw" &
 agent_pid=$!
 gdbus wait --session --timeout 20 org.perihelion.Agent
-PERIHELION_AGENT="$agent" "$app" &
-app_pid=$!
+# Right after another Xvfb test the display can refuse the first client: start the app again
+# if it did not stay up.
+for attempt in 1 2 3; do
+  PERIHELION_AGENT="$agent" "$app" &
+  app_pid=$!
+  sleep 1
+  kill -0 "$app_pid" 2>/dev/null && break
+  echo "the app did not start (attempt $attempt); again" >&2
+done
 /usr/bin/python3 "$here/atspi-walk.py"
