@@ -22,6 +22,7 @@ enum
   PH_RECORD_TOMBSTONE  = 2,
   PH_RECORD_POLICY     = 3,   /* u64 modified (µs), u32 + model text, u32 + policy text */
   PH_RECORD_AUDIT_HEAD = 4,   /* u64 sequence number, 32-byte MAC of the last audit record */
+  PH_RECORD_SECOND_FACTORS = 5, /* u64 modified (µs), the second-factor state sealed with subkey 4 */
 };
 
 typedef struct

@@ -731,6 +731,75 @@ ph_vault_set_audit_head (PhVault      *self,
   set_record (self, PH_RECORD_AUDIT_HEAD, body);
 }
 
+static gboolean require_unlocked (PhVault *self, GError **error);
+
+#define SECOND_FACTORS_KEY_ID      4
+#define SECOND_FACTORS_KEY_CONTEXT "phmfa___"
+#define SECOND_FACTORS_AD          "perihelion second factors"
+
+static gint64
+second_factors_modified (GBytes *record)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (record, &len);
+
+  return len >= 5 + 8 ? (gint64) read_u64_le (data + 5) : 0;
+}
+
+/**
+ * ph_vault_get_second_factors:
+ *
+ * The vault's own second factors (its TOTP seed, its recovery code hashes), as the text
+ * ph_vault_set_second_factors() stored, opened into guarded memory; in memory and on disk the
+ * state stays sealed with a key derived from the vault key.
+ *
+ * Returns: (transfer full) (nullable): the state, or %NULL (without an error) when none is set
+ */
+PhSecret *
+ph_vault_get_second_factors (PhVault  *self,
+                             GError  **error)
+{
+  g_autoptr(PhSecret) key = NULL;
+  GBytes *record;
+  gsize len;
+  const guint8 *data;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), NULL);
+
+  if (!require_unlocked (self, error) || !(record = find_record (self, PH_RECORD_SECOND_FACTORS, NULL)))
+    return NULL;
+  data = g_bytes_get_data (record, &len);
+  if (len < 5 + 8)
+    {
+      g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_CORRUPT, _("The second-factor record is damaged"));
+      return NULL;
+    }
+  key = ph_vault_derive_key (self, SECOND_FACTORS_KEY_ID, SECOND_FACTORS_KEY_CONTEXT);
+  return ph_crypto_open (key, data + 13, len - 13, SECOND_FACTORS_AD, strlen (SECOND_FACTORS_AD), error);
+}
+
+gboolean
+ph_vault_set_second_factors (PhVault         *self,
+                             const PhSecret  *state,
+                             GError         **error)
+{
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  g_autoptr(PhSecret) key = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+
+  if (!require_unlocked (self, error))
+    return FALSE;
+  key = ph_vault_derive_key (self, SECOND_FACTORS_KEY_ID, SECOND_FACTORS_KEY_CONTEXT);
+  sealed = ph_crypto_seal (key, ph_secret_get_data (state), ph_secret_get_length (state), SECOND_FACTORS_AD,
+                           strlen (SECOND_FACTORS_AD));
+  append_u64_le (body, (guint64) g_get_real_time ());
+  g_byte_array_append (body, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed));
+  set_record (self, PH_RECORD_SECOND_FACTORS, body);
+  return TRUE;
+}
+
 /* Records beside the entries, after another writer saved: the newer policy, the later audit
  * head; records of kinds this version does not know come from the other (newer) side. */
 static void
@@ -752,6 +821,11 @@ merge_records (PhVault   *self,
           read_policy_record (ours, NULL, NULL, &our_time);
           read_policy_record (record, NULL, NULL, &their_time);
           if (our_time >= their_time)
+            continue;
+        }
+      else if (ours && kind == PH_RECORD_SECOND_FACTORS)
+        {
+          if (second_factors_modified (ours) >= second_factors_modified (record))
             continue;
         }
       else if (ours && kind == PH_RECORD_AUDIT_HEAD)

@@ -86,6 +86,11 @@ gboolean    ph_vault_get_audit_head            (PhVault           *self,
 void        ph_vault_set_audit_head            (PhVault           *self,
                                                 guint64            seq,
                                                 const guint8       mac[32]);
+PhSecret   *ph_vault_get_second_factors        (PhVault           *self,
+                                                GError           **error);
+gboolean    ph_vault_set_second_factors        (PhVault           *self,
+                                                const PhSecret    *state,
+                                                GError           **error);
 gboolean    ph_vault_save                      (PhVault           *self,
                                                 GError           **error);
 guint       ph_vault_get_n_conflicts           (PhVault           *self);
