@@ -83,11 +83,28 @@ ask_password (PhPrompter  *prompter,
   return password;
 }
 
+static PhSecret *
+ask_code (PhPrompter  *prompter,
+          const char  *message,
+          GError     **error)
+{
+  g_autoptr(PhPasswordWindow) window = g_object_ref (ph_password_window_new_for_code (message));
+  PhSecret *code = NULL;
+
+  if (run (GTK_WINDOW (window)) == TRUE)
+    code = ph_password_window_take_password (window);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+  gtk_window_destroy (GTK_WINDOW (window));
+  return code;
+}
+
 static void
 ph_gtk_prompter_iface_init (PhPrompterInterface *iface)
 {
   iface->ask_approval = ask_approval;
   iface->ask_password = ask_password;
+  iface->ask_code = ask_code;
 }
 
 static void

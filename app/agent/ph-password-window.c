@@ -15,6 +15,7 @@ struct _PhPasswordWindow
 {
   AdwWindow parent_instance;
 
+  AdwWindowTitle *window_title;
   GtkLabel *message_label;
   GtkPasswordEntry *password_entry;
   GtkLabel *error_label;
@@ -81,6 +82,7 @@ ph_password_window_class_init (PhPasswordWindowClass *klass)
                                     G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/perihelion/Agent/ph-password-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PhPasswordWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, PhPasswordWindow, message_label);
   gtk_widget_class_bind_template_child (widget_class, PhPasswordWindow, password_entry);
   gtk_widget_class_bind_template_child (widget_class, PhPasswordWindow, error_label);
@@ -109,6 +111,23 @@ ph_password_window_new (const char *message)
   gtk_label_set_text (self->message_label, message);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message, -1);
   gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
+  return self;
+}
+
+/* The same window asking for a second factor: the authenticator app's code, or a recovery
+ * code (shown as typed: it is good once). */
+PhPasswordWindow *
+ph_password_window_new_for_code (const char *message)
+{
+  PhPasswordWindow *self = ph_password_window_new (message);
+
+  gtk_window_set_title (GTK_WINDOW (self), _("Second Factor"));
+  adw_window_title_set_title (self->window_title, _("Second Factor"));
+  gtk_password_entry_set_show_peek_icon (self->password_entry, FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (self->password_entry), "");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->password_entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Authenticator code or recovery code"), -1);
+  gtk_button_set_label (self->unlock_button, _("_Verify"));
   return self;
 }
 

@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PhPasswordWindow, ph_password_window, PH, PASSWORD_WINDOW, AdwWindow)
 
 PhPasswordWindow *ph_password_window_new           (const char       *message);
+PhPasswordWindow *ph_password_window_new_for_code  (const char       *message);
 PhSecret         *ph_password_window_take_password (PhPasswordWindow *self);
 void              ph_password_window_set_busy      (PhPasswordWindow *self,
                                                     gboolean          busy);

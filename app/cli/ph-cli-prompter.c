@@ -35,6 +35,16 @@ ask_password (PhPrompter  *prompter,
   return ph_cli_prompt_secret (prompt, error);
 }
 
+static PhSecret *
+ask_code (PhPrompter  *prompter,
+          const char  *message,
+          GError     **error)
+{
+  g_autofree char *prompt = g_strdup_printf ("%s: ", message);
+
+  return ph_cli_prompt_secret (prompt, error);
+}
+
 static PhApproval
 ask_approval (PhPrompter            *prompter,
               const PhAccessRequest *request,
@@ -71,6 +81,7 @@ ph_cli_prompter_iface_init (PhPrompterInterface *iface)
 {
   iface->ask_password = ask_password;
   iface->ask_approval = ask_approval;
+  iface->ask_code = ask_code;
 }
 
 static void

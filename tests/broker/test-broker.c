@@ -10,6 +10,8 @@
 
 #include "ph-broker.h"
 #include "ph-csv.h"
+#include "ph-otp.h"
+#include "ph-second-factors.h"
 #include "ph-test-util.h"
 
 #define CANARY "canary-7f3a9c-SECRET"
@@ -23,6 +25,8 @@ struct _TestPrompter
   GObject parent_instance;
   char *password;          /* NULL: decline */
   PhApproval approval;
+  char *code;
+  guint n_code;
   guint n_password;
   guint n_approval;
 };
@@ -46,6 +50,20 @@ test_ask_password (PhPrompter *prompter, const char *message, GError **error)
   return ph_secret_new_from_text (self->password);
 }
 
+static PhSecret *
+test_ask_code (PhPrompter *prompter, const char *message, GError **error)
+{
+  TestPrompter *self = TEST_PROMPTER (prompter);
+
+  self->n_code++;
+  if (self->code == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "declined");
+      return NULL;
+    }
+  return ph_secret_new_from_text (self->code);
+}
+
 static PhApproval
 test_ask_approval (PhPrompter *prompter, const PhAccessRequest *request, const char *message)
 {
@@ -60,12 +78,14 @@ test_prompter_iface_init (PhPrompterInterface *iface)
 {
   iface->ask_password = test_ask_password;
   iface->ask_approval = test_ask_approval;
+  iface->ask_code = test_ask_code;
 }
 
 static void
 test_prompter_finalize (GObject *object)
 {
   g_free (TEST_PROMPTER (object)->password);
+  g_free (TEST_PROMPTER (object)->code);
   G_OBJECT_CLASS (test_prompter_parent_class)->finalize (object);
 }
 
@@ -355,10 +375,134 @@ test_reauth (Fixture      *f,
   log = read_log (f);
   g_assert_cmpuint (count (log, "\"decision\":\"deny\""), ==, 1);
   g_assert_nonnull (strstr (log, "Re-authentication failed"));
-  g_assert_cmpuint (count (log, "\"obligations\":[\"reauth\"]"), ==, 1);
-  g_assert_cmpuint (count (log, "\"obligations\":[\"reauth (recent)\"]"), ==, 1);
+  /* Critical entries want a second factor every time; with none set up, the password just
+   * entered stands in. */
+  g_assert_cmpuint (count (log, "\"obligations\":[\"reauth\",\"second factor: password (recent)\"]"), ==, 1);
+  g_assert_cmpuint (count (log, "\"obligations\":[\"reauth (recent)\",\"second factor: password (recent)\"]"), ==, 1);
   g_assert_null (strstr (log, CANARY));
   g_assert_null (strstr (log, "master"));
+}
+
+/* Step-up to the authenticator app: normal entries need nothing, high ones a second factor in
+ * the last 5 minutes, critical ones every time, and so does a risky moment; a code is good
+ * once; a recovery code stands in once; five wrong codes and the gate stops taking codes. */
+static void
+test_step_up (Fixture      *f,
+              gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSecret) uri = ph_second_factors_new_totp_uri ("me");
+  g_autoptr(PhOtp) otp = ph_otp_new_from_uri (ph_secret_get_text (uri), &error);
+  g_autoptr(PhEntry) high = ph_test_add_entry (f->vault, "Mail", "me", "https://mail.example", NULL);
+  g_auto(GStrv) recovery = NULL;
+  g_autofree char *log = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *enrol_code = ph_otp_code_at (otp, now - 30);
+
+  g_assert_no_error (error);
+  ph_entry_set_sensitivity (high, PH_SENSITIVITY_HIGH);
+  ph_test_set_secret (f->vault, high, PH_FIELD_PASSWORD, CANARY "-mail");
+  /* Enrolled with the previous step's code, so the current one is still unused. */
+  g_assert_true (ph_second_factors_enroll_totp (f->vault, ph_secret_get_text (uri), enrol_code, now, &error));
+  g_assert_no_error (error);
+  f->prompter->password = g_strdup ("master");
+
+#define OPEN(entry) ph_broker_open (f->broker, f->cli, PH_ACTION_REVEAL, (entry), PH_FIELD_PASSWORD, &error)
+  /* Normal: nothing asked. */
+  {
+    g_autoptr(PhSecret) s = OPEN (f->normal);
+
+    g_assert_nonnull (s);
+    g_assert_cmpuint (f->prompter->n_code, ==, 0);
+  }
+  /* High: a code; a wrong one is refused (and counted). */
+  {
+    g_autofree char *current = ph_otp_code_at (otp, now);
+
+    f->prompter->code = g_strdup_printf ("%06d", (atoi (current) + 1) % 1000000);
+  }
+  {
+    g_autoptr(PhSecret) s = OPEN (high);
+
+    g_assert_null (s);
+    g_assert_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH);
+    g_assert_nonnull (strstr (error->message, "Wrong code"));
+    g_clear_error (&error);
+  }
+  g_free (f->prompter->code);
+  f->prompter->code = ph_otp_code_at (otp, now);
+  {
+    g_autoptr(PhSecret) s = OPEN (high);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (ph_secret_get_text (s), ==, CANARY "-mail");
+    g_assert_cmpuint (f->prompter->n_code, ==, 2);
+  }
+  /* Within five minutes: not asked again for high; critical wants one "now" (ten seconds), which
+   * the code just given still is; a new session (a later unlock) asks again. */
+  {
+    g_autoptr(PhSecret) again = OPEN (high);
+    g_autoptr(PhSecret) critical = NULL;
+
+    g_assert_nonnull (again);
+    ph_broker_set_session (f->broker, g_get_real_time (), g_get_real_time ());
+    critical = OPEN (f->critical);
+    g_assert_no_error (error);
+    g_assert_nonnull (critical);
+    g_assert_cmpuint (f->prompter->n_code, ==, 2);
+  }
+  /* A recovery code stands in, once. */
+  recovery = ph_second_factors_new_recovery_codes (f->vault, &error);
+  g_assert_no_error (error);
+  g_free (f->prompter->code);
+  f->prompter->code = g_strdup (recovery[0]);
+  {
+    g_autoptr(PhBroker) later = new_broker (f);
+    g_autoptr(PhSecret) s = NULL;
+
+    ph_broker_set_session (later, g_get_real_time (), g_get_real_time ());
+    s = ph_broker_open (later, f->cli, PH_ACTION_REVEAL, f->critical, PH_FIELD_PASSWORD, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (ph_secret_get_text (s), ==, CANARY "-bank");
+  }
+  {
+    g_autoptr(PhBroker) later = new_broker (f);
+    g_autoptr(PhSecret) s = NULL;
+
+    ph_broker_set_session (later, g_get_real_time (), g_get_real_time ());
+    s = ph_broker_open (later, f->cli, PH_ACTION_REVEAL, f->critical, PH_FIELD_PASSWORD, &error);
+    g_assert_null (s);
+    g_assert_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH);
+    g_clear_error (&error);
+  }
+  /* Five wrong codes: the gate stops asking for a while. */
+  {
+    g_autoptr(PhBroker) later = new_broker (f);
+
+    g_free (f->prompter->code);
+    f->prompter->code = g_strdup ("ZZZZ-ZZZZ-ZZZZ-ZZZZ");
+    for (int i = 0; i < 6; i++)
+      {
+        g_autoptr(PhSecret) s = NULL;
+
+        ph_broker_set_session (later, g_get_real_time (), g_get_real_time ());
+        s = ph_broker_open (later, f->cli, PH_ACTION_REVEAL, f->critical, PH_FIELD_PASSWORD, &error);
+        g_assert_null (s);
+        if (i < 5)
+          g_assert_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH);
+        else
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+        g_clear_error (&error);
+      }
+  }
+#undef OPEN
+
+  log = read_log (f);
+  g_assert_nonnull (strstr (log, "second factor: authenticator"));
+  g_assert_nonnull (strstr (log, "second factor: recovery code"));
+  g_assert_nonnull (strstr (log, "Second factor failed"));
+  g_assert_null (strstr (log, CANARY));
+  g_assert_null (strstr (log, recovery[0]));
 }
 
 /* Other programs ask once: deny, once, for ten minutes, always (a rule, kept in the vault). */
@@ -539,6 +683,7 @@ main (int    argc,
   ADD ("reveal-allowed-and-audited", test_reveal_allowed_and_audited);
   ADD ("each-action", test_each_action);
   ADD ("reauth", test_reauth);
+  ADD ("step-up", test_step_up);
   ADD ("approval", test_approval);
   ADD ("policy-changes", test_policy_changes);
   ADD ("risk", test_risk);

@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ph-broker.h"
+#include "ph-second-factors.h"
 #include "ph-vault-private.h"
 
 #define GRANT_SECONDS (10 * 60)
@@ -33,6 +34,9 @@ struct _PhBroker
 
   gint64 session_start;
   gint64 last_reauth;
+  gint64 last_mfa;
+  guint mfa_failures;         /* wrong second factors since ... */
+  gint64 mfa_failures_since;  /* ... this time (µs) */
   gboolean present;
   int last_ttl;
 
@@ -299,6 +303,82 @@ reauthenticate (PhBroker              *self,
   return TRUE;
 }
 
+#define MFA_MAX_FAILURES 5
+#define MFA_FAILURE_WINDOW (10 * 60 * G_USEC_PER_SEC)
+
+/* A second factor, asked now: the authenticator app's code or a recovery code. Wrong codes are
+ * counted: five in ten minutes and no more are taken until the ten minutes are over (each also
+ * raises the risk score, like a failed unlock). While no second factor is set up, the master
+ * password stands in for it. */
+static gboolean
+second_factor (PhBroker              *self,
+               const PhAccessRequest *request,
+               gint64                 window,
+               const char           **out_method,
+               GError               **error)
+{
+  g_autofree char *message = NULL;
+  g_autoptr(PhSecret) code = NULL;
+  g_autoptr(GError) local_error = NULL;
+  PhSecondFactorInfo info;
+  gint64 now = g_get_real_time ();
+  gboolean recovery = FALSE;
+
+  if (!ph_second_factors_get_info (self->vault, &info, error))
+    return FALSE;
+  if (!info.totp && info.recovery_codes == 0)
+    {
+      if (self->last_reauth && now - self->last_reauth <= window)
+        {
+          *out_method = "second factor: password (recent)";
+          return TRUE;
+        }
+      *out_method = "second factor: password";
+      return reauthenticate (self, request, error);
+    }
+  if (self->mfa_failures >= MFA_MAX_FAILURES && now - self->mfa_failures_since < MFA_FAILURE_WINDOW)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   _("Too many wrong codes: second factors are refused for a few minutes"));
+      return FALSE;
+    }
+  if (self->prompter == NULL)
+    {
+      g_set_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH,
+                   _("The policy asks for a second factor to %s “%s”, and nobody can be asked"),
+                   ph_action_to_string (request->action), object_name (request));
+      return FALSE;
+    }
+  message = g_strdup_printf (info.totp ? _("Enter the code from your authenticator app to %s “%s”")
+                                       : _("Enter a recovery code to %s “%s”"),
+                             ph_action_to_string (request->action), object_name (request));
+  if (!(code = ph_prompter_ask_code (self->prompter, message, &local_error)))
+    {
+      g_set_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH, _("The policy asks for a second factor to %s “%s”: %s"),
+                   ph_action_to_string (request->action), object_name (request), local_error->message);
+      return FALSE;
+    }
+  if (!ph_second_factors_verify (self->vault, ph_secret_get_text (code), now / G_USEC_PER_SEC, &recovery, &local_error))
+    {
+      if (self->mfa_failures == 0 || now - self->mfa_failures_since >= MFA_FAILURE_WINDOW)
+        {
+          self->mfa_failures = 0;
+          self->mfa_failures_since = now;
+        }
+      self->mfa_failures++;
+      ph_risk_monitor_note_failed_unlock (self->risk, now);
+      g_set_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH, _("Second factor failed: %s"), local_error->message);
+      return FALSE;
+    }
+  /* A used recovery code is void from now on: saved at once, not with the next change. */
+  if (recovery && !ph_vault_save (self->vault, error))
+    return FALSE;
+  self->mfa_failures = 0;
+  self->last_mfa = g_get_real_time ();
+  *out_method = recovery ? "second factor: recovery code" : "second factor: authenticator";
+  return TRUE;
+}
+
 /* Remembers "always allow this app for this entry" as a rule at the top of the policy. */
 static void
 remember_always (PhBroker              *self,
@@ -344,6 +424,22 @@ fulfil (PhBroker              *self,
         }
       else
         g_ptr_array_add (met, g_strdup ("reauth (recent)"));
+    }
+
+  if (decision->mfa_within >= 0)
+    {
+      gint64 window = MAX (decision->mfa_within, PH_REAUTH_NOW_SECONDS) * G_USEC_PER_SEC;
+
+      if (self->last_mfa == 0 || now - self->last_mfa > window)
+        {
+          const char *method = NULL;
+
+          if (!second_factor (self, request, window, &method, error))
+            return FALSE;
+          g_ptr_array_add (met, g_strdup (method));
+        }
+      else
+        g_ptr_array_add (met, g_strdup ("second factor (recent)"));
     }
 
   if (decision->approve)
@@ -431,6 +527,7 @@ ph_broker_authorize (PhBroker        *self,
   request.context.now = g_get_real_time ();
   request.context.session_start = self->session_start;
   request.context.last_reauth = self->last_reauth;
+  request.context.last_mfa = self->last_mfa;
   request.context.present = self->present;
   request.context.risk = ph_risk_monitor_score (self->risk, subject_id, request.context.now, self->present, NULL);
   ph_risk_monitor_observe (self->risk, subject_id, request.context.now);

@@ -1,4 +1,4 @@
-/* ph-prompter.h: how the broker asks a person: for the master password, for an approval.
+/* ph-prompter.h: how the broker asks a person: for the master password, a second factor, an approval.
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
@@ -32,6 +32,11 @@ struct _PhPrompterInterface
   PhApproval  (*ask_approval) (PhPrompter            *self,
                                const PhAccessRequest *request,
                                const char            *message);
+  /* A second factor: the authenticator app's code or a recovery code (optional: without it,
+   * step-up to a second factor cannot be asked). */
+  PhSecret   *(*ask_code)     (PhPrompter            *self,
+                               const char            *message,
+                               GError               **error);
 };
 
 PhSecret   *ph_prompter_ask_password (PhPrompter            *self,
@@ -40,5 +45,8 @@ PhSecret   *ph_prompter_ask_password (PhPrompter            *self,
 PhApproval  ph_prompter_ask_approval (PhPrompter            *self,
                                       const PhAccessRequest *request,
                                       const char            *message);
+PhSecret   *ph_prompter_ask_code     (PhPrompter            *self,
+                                      const char            *message,
+                                      GError               **error);
 
 G_END_DECLS

@@ -274,8 +274,10 @@ parse_duration (const char *text,
  *
  * Reads a policy rule's obligations column: words separated by spaces or `;`:
  * `reauth` or `reauth=DURATION` (the master password entered within DURATION: `15m`, `30s`,
- * `0` for now), `approve` (a person approves), `ttl=DURATION` (how long a released secret may
- * live, for example on the clipboard). Durations take s, m, h or d.
+ * `0` for now), `mfa` or `mfa=DURATION` (a second factor verified within DURATION: the
+ * authenticator app or a recovery code; the master password while none is set up), `approve`
+ * (a person approves), `ttl=DURATION` (how long a released secret may live, for example on the
+ * clipboard). Durations take s, m, h or d.
  */
 gboolean
 ph_obligations_parse (const char *text,
@@ -285,6 +287,7 @@ ph_obligations_parse (const char *text,
   g_auto(GStrv) words = NULL;
 
   decision->reauth_within = -1;
+  decision->mfa_within = -1;
   decision->approve = FALSE;
   decision->ttl = -1;
   if (text == NULL)
@@ -301,6 +304,10 @@ ph_obligations_parse (const char *text,
         decision->reauth_within = 0;
       else if (g_str_has_prefix (word, "reauth=") && parse_duration (eq + 1, &decision->reauth_within))
         ;
+      else if (strcmp (word, "mfa") == 0)
+        decision->mfa_within = 0;
+      else if (g_str_has_prefix (word, "mfa=") && parse_duration (eq + 1, &decision->mfa_within))
+        ;
       else if (strcmp (word, "approve") == 0 || strcmp (word, "approve=once") == 0)
         decision->approve = TRUE;
       else if (g_str_has_prefix (word, "ttl=") && parse_duration (eq + 1, &decision->ttl))
@@ -308,7 +315,7 @@ ph_obligations_parse (const char *text,
       else
         {
           g_set_error (error, PH_POLICY_ERROR, PH_POLICY_ERROR_POLICY,
-                       _("Unknown obligation “%s” (known: reauth=DURATION, approve, ttl=DURATION)"), word);
+                       _("Unknown obligation “%s” (known: reauth=DURATION, mfa=DURATION, approve, ttl=DURATION)"), word);
           return FALSE;
         }
     }
@@ -322,6 +329,8 @@ ph_decision_dup_obligations (const PhDecision *decision)
 
   if (decision->reauth_within >= 0)
     g_string_append_printf (s, "reauth=%ds ", decision->reauth_within);
+  if (decision->mfa_within >= 0)
+    g_string_append_printf (s, "mfa=%ds ", decision->mfa_within);
   if (decision->approve)
     g_string_append (s, "approve ");
   if (decision->ttl >= 0)

@@ -45,6 +45,7 @@ typedef struct
   gint64 now;            /* µs since the epoch */
   gint64 session_start;  /* when the vault was unlocked (µs), 0: unknown */
   gint64 last_reauth;    /* when the master password was last entered (µs), 0: never */
+  gint64 last_mfa;       /* when a second factor was last verified (µs), 0: never */
   int risk;              /* 0 to 100 */
   gboolean present;      /* a person is at the machine */
 } PhAccessContext;
@@ -63,6 +64,7 @@ typedef struct
 {
   gboolean allowed;
   int reauth_within;     /* seconds: the master password must have been entered this recently; -1: no */
+  int mfa_within;        /* seconds: a second factor must have been verified this recently; -1: no */
   gboolean approve;      /* a person must approve */
   int ttl;               /* seconds the released secret may live; -1: no limit */
   char *rule;            /* the rule that decided, as text; NULL if none did */

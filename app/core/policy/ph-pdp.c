@@ -22,9 +22,10 @@ static const char default_model[] =
   "# r.sub: who asks (Id, Kind, Name, Exe, ExeSha256, AppId, Pid, Uid)\n"
   "# r.obj: the entry (Id, Title, Folder, Tags, Sensitivity, Kind) or \"vault\", \"policy\", \"audit\"\n"
   "# r.act: list, read-metadata, reveal, copy, use, write, delete, admin-policy, export\n"
-  "# r.ctx: Hour, Weekday, SessionAge, SinceReauth (seconds; -1: never), Risk (0-100), Present\n"
+  "# r.ctx: Hour, Weekday, SessionAge, SinceReauth, SinceMfa (seconds; -1: never), Risk (0-100),\n"
+  "# Present\n"
   "# Rules are tried in order and the first that matches decides; its obligations column\n"
-  "# (reauth=DURATION, approve, ttl=DURATION) says what must happen before access.\n"
+  "# (reauth=DURATION, mfa=DURATION, approve, ttl=DURATION) says what must happen before access.\n"
   "[request_definition]\n"
   "r = sub, obj, act, ctx\n"
   "\n"
@@ -55,10 +56,14 @@ static const char default_policy[] =
   "# Exporting every secret: the owner, with the master password now.\n"
   "p, owner, *, export, true, allow, reauth=0\n"
   "p, *, *, export, true, deny, \n"
-  "# Risky moments (an unknown caller in a burst, failed unlocks): the password now.\n"
-  "p, owner, *, *, r.ctx.Risk >= 60, allow, reauth=0\n"
-  "# Critical entries: the password in the last 15 minutes.\n"
-  "p, owner, sensitivity:critical, *, true, allow, reauth=15m\n"
+  "# Risky moments (an unknown caller in a burst, failed unlocks): the password and a second\n"
+  "# factor now (while no second factor is set up, the password stands in for it).\n"
+  "p, owner, *, *, r.ctx.Risk >= 60, allow, reauth=0 mfa=0\n"
+  "# Critical entries: the password in the last 15 minutes and a second factor every time;\n"
+  "# high ones a second factor in the last 5 minutes.\n"
+  "p, owner, sensitivity:critical, *, true, allow, reauth=15m mfa=0\n"
+  "p, owner, sensitivity:high, reveal, true, allow, mfa=5m\n"
+  "p, owner, sensitivity:high, copy, true, allow, mfa=5m\n"
   "p, owner, *, *, true, allow, \n"
   "# Any other program may list and read titles, and asks once for anything more.\n"
   "p, *, *, list, true, allow, \n"
@@ -317,6 +322,8 @@ context_node (const PhAccessContext *ctx)
   json_builder_add_int_value (b, ctx->session_start ? (ctx->now - ctx->session_start) / G_USEC_PER_SEC : -1);
   json_builder_set_member_name (b, "SinceReauth");
   json_builder_add_int_value (b, ctx->last_reauth ? (ctx->now - ctx->last_reauth) / G_USEC_PER_SEC : -1);
+  json_builder_set_member_name (b, "SinceMfa");
+  json_builder_add_int_value (b, ctx->last_mfa ? (ctx->now - ctx->last_mfa) / G_USEC_PER_SEC : -1);
   json_builder_set_member_name (b, "Risk");
   json_builder_add_int_value (b, ctx->risk);
   json_builder_set_member_name (b, "Present");
@@ -350,6 +357,7 @@ ph_pdp_decide (PhPdp                 *self,
 
   memset (decision, 0, sizeof *decision);
   decision->reauth_within = -1;
+  decision->mfa_within = -1;
   decision->ttl = -1;
 
   for (guint s = 0; s < 4; s++)
