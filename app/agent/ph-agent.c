@@ -24,8 +24,10 @@
 #include "ph-entry.h"
 #include "ph-entry-pack.h"
 #include "ph-keystore.h"
+#include "ph-agent-mfa.h"
 #include "ph-agent-oauth.h"
 #include "ph-otp-entry.h"
+#include "ph-second-factors.h"
 #include "ph-jose.h"
 #include "ph-oauth-catalog.h"
 #include "ph-oidc.h"
@@ -47,6 +49,7 @@ struct _PhAgent
 
   PhDBusAgent1 *skeleton;
   PhAgentOAuth *oauth;         /* the OAuth methods, and sign-ins under way */
+  PhAgentMfa *mfa;             /* the second-factor methods, and enrollments under way */
   GPtrArray *subscriptions;    /* (GDBusConnection, id) pairs for session signals */
 
   guint idle_timeout;          /* seconds; 0: never */
@@ -422,6 +425,8 @@ return_error (GDBusMethodInvocation *invocation,
          : error->code == PH_VAULT_ERROR_NOT_FOUND || error->code == PH_VAULT_ERROR_AMBIGUOUS
            ? "org.perihelion.Agent1.Error.NotFound"
            : name;
+  else if (error->domain == PH_MFA_ERROR)
+    name = "org.perihelion.Agent1.Error.WrongCode";
   else if (error->domain == PH_OAUTH_ERROR || error->domain == PH_OIDC_ERROR || error->domain == PH_JOSE_ERROR)
     name = "org.perihelion.Agent1.Error.SignInFailed";
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
@@ -1449,6 +1454,7 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-get-vault-info", G_CALLBACK (handle_get_vault_info), self);
   g_signal_connect (self->skeleton, "handle-change-password", G_CALLBACK (handle_change_password), self);
   self->oauth = ph_agent_oauth_new (self, self->skeleton);
+  self->mfa = ph_agent_mfa_new (self, self->skeleton);
   return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
                                            PH_AGENT_DBUS_PATH, error);
 }
@@ -1459,6 +1465,7 @@ ph_agent_unexport (PhAgent *self)
   if (self->skeleton == NULL)
     return;
   g_clear_pointer (&self->oauth, ph_agent_oauth_free);
+  g_clear_pointer (&self->mfa, ph_agent_mfa_free);
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
   g_clear_object (&self->skeleton);
 }

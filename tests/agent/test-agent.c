@@ -326,6 +326,74 @@ test_one_time_codes (Fixture      *f,
   assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
 }
 
+/* The vault's own second factors over D-Bus: an authenticator enrolled only with a right code,
+ * recovery codes; then a critical entry wants a second factor, which a headless agent cannot
+ * ask for: refused, not released. */
+static void
+test_second_factors (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) factors = NULL;
+  g_autoptr(GVariant) uri_bytes = NULL;
+  g_autoptr(PhOtp) otp = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *right = NULL;
+  g_autofree char *wrong = NULL;
+  g_autofree const char **codes = NULL;
+  gboolean totp = TRUE;
+  gsize len;
+
+  unlock (f, "master");
+  reply = call (f, "GetSecondFactors", NULL, &error);
+  g_assert_no_error (error);
+  factors = g_variant_get_child_value (reply, 0);
+  g_assert_true (g_variant_lookup (factors, "totp", "b", &totp));
+  g_assert_false (totp);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "BeginTotpEnrollment", g_variant_new ("(s)", "alice"), &error);
+  g_assert_no_error (error);
+  uri_bytes = g_variant_get_child_value (reply, 0);
+  {
+    /* Two statements: an argument list does not order its evaluation (len). */
+    const char *key = g_variant_get_fixed_array (uri_bytes, &len, 1);
+
+    uri = g_strndup (key, len);
+  }
+  otp = ph_otp_new_from_uri (uri, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (otp->issuer, ==, "Perihelion");
+  right = ph_otp_code_at (otp, g_get_real_time () / G_USEC_PER_SEC);
+  wrong = g_strdup_printf ("%06d", (atoi (right) + 500000) % 1000000);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "FinishTotpEnrollment", g_variant_new ("(s)", wrong), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.WrongCode");
+  g_clear_error (&error);
+  reply = call (f, "FinishTotpEnrollment", g_variant_new ("(s)", right), &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, g_variant_unref);
+  g_clear_pointer (&factors, g_variant_unref);
+  reply = call (f, "GetSecondFactors", NULL, &error);
+  factors = g_variant_get_child_value (reply, 0);
+  g_assert_true (g_variant_lookup (factors, "totp", "b", &totp));
+  g_assert_true (totp);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "NewRecoveryCodes", NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(^a&s)", &codes);
+  g_assert_cmpuint (g_strv_length ((char **) codes), ==, 10);
+
+  /* "Bank" is critical: a second factor now, and nobody to ask. */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "GetSecret", g_variant_new ("(sss)", "Bank", "password", "reveal"), &error);
+  g_assert_null (reply);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.Reauth");
+  g_assert_nonnull (strstr (error->message, "second factor"));
+}
+
 static void
 test_unapproved_caller (Fixture      *f,
                         gconstpointer data)
@@ -895,6 +963,7 @@ main (int    argc,
   ADD ("list-and-secret", test_list_and_secret, NULL);
   ADD ("unapproved-caller", test_unapproved_caller, NULL);
   ADD ("one-time-codes", test_one_time_codes, NULL);
+  ADD ("second-factors", test_second_factors, NULL);
   ADD ("changes-and-restart", test_changes_and_restart, NULL);
   ADD ("idle-lock", test_idle_lock, "1");
   ADD ("session-lock", test_session_lock, NULL);
