@@ -76,5 +76,6 @@ int ph_cli_agent_totp         (PhCli *cli, const char *entry);
 int ph_cli_agent_git_credential (PhCli *cli, PhGitCredential *request);
 int ph_cli_cmd_audit          (PhCli *cli, int argc, char **argv);
 int ph_cli_cmd_oauth          (PhCli *cli, int argc, char **argv);
+int ph_cli_cmd_mfa            (PhCli *cli, int argc, char **argv);
 
 G_END_DECLS

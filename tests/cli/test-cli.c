@@ -258,6 +258,91 @@ test_totp (void)
   g_assert_cmpint (none.status, ==, 4);
 }
 
+/* The vault's own second factors from the command line: the authenticator app turned on only
+ * with a right code (oathtool plays the app), recovery codes, and the default policy then asks
+ * for a second factor for a critical entry, which a script without a terminal cannot give. */
+static void
+test_mfa (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) enroll = NULL;
+  g_autoptr(GDataInputStream) err_lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *code_line = NULL;
+  g_auto(Result) status = { 0 };
+  g_auto(Result) codes = { 0 };
+  g_auto(Result) add = { 0 };
+  g_auto(Result) get = { 0 };
+  g_auto(Result) wrong = { 0 };
+  g_autofree char *program = g_find_program_in_path ("oathtool");
+  char *line;
+
+  if (program == NULL)
+    {
+      g_test_skip ("oathtool is not installed");
+      return;
+    }
+  fresh_vault ();
+  /* A wrong code: nothing turned on. */
+  cli (&wrong, "000000\n", "mfa", "totp-enroll");
+  if (wrong.status == 0)
+    g_test_incomplete ("000000 happened to be the code");
+  else
+    {
+      g_assert_cmpint (wrong.status, <, 128);
+      g_assert_nonnull (strstr (wrong.err, "perihelion-cli: That is not the code"));
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_take_fd (launcher, open (password_file, O_RDONLY | O_CLOEXEC), 3);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", workdir, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, no_terminal, NULL, NULL);
+  enroll = g_subprocess_launcher_spawn (launcher, &error, cli_path, "--vault", vault_path, "--password-fd", "3", "mfa",
+                                        "totp-enroll", "--account", "tester", NULL);
+  g_assert_no_error (error);
+  err_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (enroll));
+  while ((line = g_data_input_stream_read_line_utf8 (err_lines, NULL, NULL, &error)))
+    {
+      if (g_str_has_prefix (line, "otpauth://totp/Perihelion:tester?secret="))
+        {
+          secret = g_strndup (line + strlen ("otpauth://totp/Perihelion:tester?secret="), 32);
+          g_free (line);
+          break;
+        }
+      g_free (line);
+    }
+  g_assert_nonnull (secret);
+  code = oathtool_now ((const char *[]) { "oathtool", "--totp", "-b", secret, NULL });
+  code_line = g_strconcat (code, "\n", NULL);
+  g_assert_true (g_output_stream_write_all (g_subprocess_get_stdin_pipe (enroll), code_line, strlen (code_line), NULL,
+                                            NULL, &error));
+  g_output_stream_close (g_subprocess_get_stdin_pipe (enroll), NULL, NULL);
+  g_assert_true (g_subprocess_wait (enroll, NULL, &error));
+  g_assert_true (g_subprocess_get_successful (enroll));
+
+  cli (&status, NULL, "mfa", "status", "--json");
+  g_assert_nonnull (strstr (status.out, "\"totp\": true"));
+  cli (&codes, NULL, "mfa", "recovery-codes");
+  g_assert_cmpint (codes.status, ==, 0);
+  {
+    g_auto(GStrv) lines = g_strsplit (codes.out, "\n", -1);
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 11);
+  }
+
+  /* A critical entry wants a second factor every time: without a terminal, refused. */
+  cli (&add, "bank-pw\n", "add", "Bank", "--sensitivity", "critical");
+  g_assert_cmpint (add.status, ==, 0);
+  cli (&get, NULL, "get", "Bank");
+  assert_one_line_error (&get);
+  g_assert_cmpint (get.status, ==, 7);
+  g_assert_nonnull (strstr (get.err, "second factor"));
+  g_assert_null (strstr (get.out, "bank-pw"));
+}
+
 static void
 test_bad_input (void)
 {
@@ -743,6 +828,7 @@ main (int    argc,
   g_test_add_func ("/cli/basic-flow", test_basic_flow);
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/totp", test_totp);
+  g_test_add_func ("/cli/mfa", test_mfa);
   g_test_add_func ("/cli/passwd-and-recovery", test_passwd_and_recovery);
   g_test_add_func ("/cli/import-export-generate", test_import_export_generate);
   g_test_add_func ("/cli/git-credential-with-git", test_git_credential_with_git);

@@ -1,0 +1,176 @@
+/* ph-cli-mfa.c: perihelion-cli mfa status|totp-enroll|totp-remove|recovery-codes: the vault's own
+ * second factors, which the access policy's mfa obligation asks for.
+ *
+ * Each change is an admin-policy request to the gate. `totp-enroll` prints a new key (as a QR
+ * code on a terminal, and as text) on stderr and reads a code from the authenticator on stdin;
+ * only a right code turns it on. `recovery-codes` prints ten new one-time codes on stdout, once.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+#include <glib/gi18n.h>
+
+#include "ph-cli.h"
+#include "ph-otp.h"
+#include "ph-qr.h"
+#include "ph-second-factors.h"
+
+/* A QR code in text, two modules a line, as `qrencode -t UTF8` draws it: light modules are
+ * blocks, for the light-on-dark terminals most people use. */
+static void
+print_qr (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  guint width = 0;
+  g_autoptr(PhSecret) modules = ph_qr_encode (text, &width, &error);
+  const int quiet = 2;
+
+  if (modules == NULL)
+    return;
+  for (int y = -quiet; y < (int) width + quiet; y += 2)
+    {
+      for (int x = -quiet; x < (int) width + quiet; x++)
+        {
+#define DARK(yy) ((yy) >= 0 && (yy) < (int) width && x >= 0 && x < (int) width && \
+                  ph_secret_get_data (modules)[(yy) * width + x])
+          gboolean top = !DARK (y), bottom = !DARK (y + 1);
+#undef DARK
+          g_printerr ("%s", top && bottom ? "█" : top ? "▀" : bottom ? "▄" : " ");
+        }
+      g_printerr ("\n");
+    }
+}
+
+static int
+cmd_status (PhCli  *cli,
+            int     argc,
+            char  **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  PhSecondFactorInfo info;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_second_factors_get_info (vault, &info, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (json)
+    g_print ("{\"totp\": %s, \"totp_enrolled_at\": %" G_GINT64_FORMAT ", \"recovery_codes\": %u}\n",
+             info.totp ? "true" : "false", info.totp_enrolled_at, info.recovery_codes);
+  else
+    {
+      g_print (_("Authenticator app: %s\n"), info.totp ? _("on") : _("off"));
+      g_print (_("Recovery codes left: %u\n"), info.recovery_codes);
+    }
+  return PH_EXIT_OK;
+}
+
+static int
+cmd_totp_enroll (PhCli  *cli,
+                 int     argc,
+                 char  **argv)
+{
+  g_autofree char *account = NULL;
+  GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &account, N_("The name the authenticator shows"), "NAME" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(PhSecret) uri = NULL;
+  g_autoptr(PhSecret) code = NULL;
+  g_autoptr(PhOtp) otp = NULL;
+  g_autoptr(PhSecret) key_text = NULL;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  uri = ph_second_factors_new_totp_uri (account);
+  otp = ph_otp_new_from_uri (ph_secret_get_text (uri), NULL);
+  key_text = ph_base32_encode (ph_secret_get_data (otp->key), ph_secret_get_length (otp->key));
+  g_printerr (_("Add this key to your authenticator app (scan the code, or type the key):\n"));
+  if (isatty (STDERR_FILENO))
+    print_qr (ph_secret_get_text (uri));
+  g_printerr ("%s\n%s\n", ph_secret_get_text (key_text), ph_secret_get_text (uri));
+  g_printerr (_("Code from the app: "));
+  if (!(code = ph_secret_read_line (STDIN_FILENO, FALSE, &error)) ||
+      !ph_second_factors_enroll_totp (vault, ph_secret_get_text (uri), ph_secret_get_text (code),
+                                      g_get_real_time () / G_USEC_PER_SEC, &error) ||
+      !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  g_printerr (_("The authenticator app is on: the access policy can now ask for its codes\n"));
+  return PH_EXIT_OK;
+}
+
+static int
+cmd_totp_remove (PhCli  *cli,
+                 int     argc,
+                 char  **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error) ||
+      !ph_second_factors_remove_totp (vault, &error) || !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  g_printerr (_("The authenticator app is off\n"));
+  return PH_EXIT_OK;
+}
+
+static int
+cmd_recovery_codes (PhCli  *cli,
+                    int     argc,
+                    char  **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  g_auto(GStrv) codes = NULL;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error) ||
+      !(codes = ph_second_factors_new_recovery_codes (vault, &error)) || !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  for (guint i = 0; codes[i]; i++)
+    {
+      g_print ("%s\n", codes[i]);
+      sodium_memzero (codes[i], strlen (codes[i]));
+    }
+  g_printerr (_("Keep these codes somewhere safe: each works once, and they replace any earlier ones\n"));
+  return PH_EXIT_OK;
+}
+
+int
+ph_cli_cmd_mfa (PhCli  *cli,
+                int     argc,
+                char  **argv)
+{
+  static const struct
+  {
+    const char *name;
+    int (*run) (PhCli *cli, int argc, char **argv);
+  } subcommands[] = {
+    { "status", cmd_status },
+    { "totp-enroll", cmd_totp_enroll },
+    { "totp-remove", cmd_totp_remove },
+    { "recovery-codes", cmd_recovery_codes },
+  };
+
+  for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (subcommands); i++)
+    if (strcmp (argv[1], subcommands[i].name) == 0)
+      return subcommands[i].run (cli, argc - 1, argv + 1);
+  return ph_cli_usage (_("mfa takes status, totp-enroll, totp-remove or recovery-codes"));
+}
