@@ -10,6 +10,7 @@
 #include <adwaita.h>
 
 #include "ph-gui-util.h"
+#include "ph-qr.h"
 #include "ph-row.h"
 
 static void
@@ -302,4 +303,36 @@ ph_column_view_add_text_column (GtkColumnView *view,
   gtk_column_view_column_set_resizable (column, TRUE);
   gtk_column_view_column_set_expand (column, expand);
   gtk_column_view_append_column (view, column);
+}
+
+/**
+ * ph_qr_texture_new:
+ *
+ * @text (a setup key: a secret) as a QR code picture, black on white with its quiet zone. The
+ * module pattern is made in guarded memory; the texture keeps an RGB copy of it.
+ */
+GdkTexture *
+ph_qr_texture_new (const char  *text,
+                   GError     **error)
+{
+  const guint scale = 8, quiet = 4;
+  guint width = 0, size;
+  g_autoptr(PhSecret) modules = ph_qr_encode (text, &width, error);
+  g_autoptr(GBytes) rgb = NULL;
+  const guint8 *m;
+  guint8 *out;
+
+  if (modules == NULL)
+    return NULL;
+  m = ph_secret_get_data (modules);
+  size = (width + 2 * quiet) * scale;
+  out = g_malloc ((gsize) size * size * 3);
+  memset (out, 255, (gsize) size * size * 3);
+  for (guint y = 0; y < width; y++)
+    for (guint x = 0; x < width; x++)
+      if (m[y * width + x])
+        for (guint dy = 0; dy < scale; dy++)
+          memset (out + (((gsize) (y + quiet) * scale + dy) * size + (x + quiet) * scale) * 3, 0, scale * 3);
+  rgb = g_bytes_new_take (out, (gsize) size * size * 3);
+  return gdk_memory_texture_new (size, size, GDK_MEMORY_R8G8B8, rgb, (gsize) size * 3);
 }

@@ -31,4 +31,7 @@ void      ph_column_view_add_text_column (GtkColumnView *view,
                                           gpointer       data,
                                           gboolean       expand);
 
+GdkTexture *ph_qr_texture_new        (const char     *text,
+                                      GError        **error);
+
 G_END_DECLS

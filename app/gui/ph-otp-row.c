@@ -14,7 +14,6 @@
 
 #include "ph-gui-util.h"
 #include "ph-otp-row.h"
-#include "ph-qr.h"
 
 #define HIDDEN_CODE "●●● ●●●"
 #define SHOW_SECONDS 120
@@ -223,34 +222,6 @@ on_show_toggled (PhOtpRow *self)
 
 /* QR code */
 
-static GdkTexture *
-qr_texture (const PhSecret *modules,
-            guint           width)
-{
-  const guint scale = 8, quiet = 4;
-  guint size = (width + 2 * quiet) * scale;
-  g_autoptr(PhSecret) pixels = ph_secret_new ((gsize) size * size);
-  guint8 *p = ph_secret_get_mutable (pixels);
-  const guint8 *m = ph_secret_get_data (modules);
-
-  memset (p, 255, (gsize) size * size);
-  for (guint y = 0; y < width; y++)
-    for (guint x = 0; x < width; x++)
-      if (m[y * width + x])
-        for (guint dy = 0; dy < scale; dy++)
-          memset (p + ((gsize) (y + quiet) * scale + dy) * size + (x + quiet) * scale, 0, scale);
-  /* The texture keeps an RGB copy of the pattern; the grey pixels here are guarded and wiped. */
-  {
-    g_autoptr(GBytes) rgb = NULL;
-    guint8 *out = g_malloc ((gsize) size * size * 3);
-
-    for (gsize i = 0; i < (gsize) size * size; i++)
-      out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = p[i];
-    rgb = g_bytes_new_take (out, (gsize) size * size * 3);
-    return gdk_memory_texture_new (size, size, GDK_MEMORY_R8G8B8, rgb, (gsize) size * 3);
-  }
-}
-
 static void
 setup_key_done (GObject      *object,
                 GAsyncResult *result,
@@ -260,10 +231,8 @@ setup_key_done (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) bytes = NULL;
   g_autoptr(PhSecret) uri = NULL;
-  g_autoptr(PhSecret) modules = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   GtkWidget *window, *box, *header, *picture, *label;
-  guint width = 0;
   int ttl;
 
   if (!ph_dbus_agent1_call_get_secret_finish (PH_DBUS_AGENT1 (object), &bytes, &ttl, result, &error))
@@ -272,12 +241,11 @@ setup_key_done (GObject      *object,
       return;
     }
   uri = ph_secret_from_reply (bytes);
-  if (!(modules = ph_qr_encode (ph_secret_get_text (uri), &width, &error)))
+  if (!(texture = ph_qr_texture_new (ph_secret_get_text (uri), &error)))
     {
       show_error (self, error);
       return;
     }
-  texture = qr_texture (modules, width);
   window = adw_window_new ();
   gtk_window_set_title (GTK_WINDOW (window), _("Setup Key"));
   gtk_window_set_modal (GTK_WINDOW (window), TRUE);

@@ -18,6 +18,14 @@ struct _PhPreferencesWindow
   AdwPreferencesWindow parent_instance;
 
   PhDBusAgent1 *agent;
+  AdwActionRow *totp_row;
+  GtkButton *totp_setup_button;
+  GtkButton *totp_remove_button;
+  AdwActionRow *recovery_row;
+  GtkWidget *totp_page;
+  GtkPicture *totp_qr;
+  GtkLabel *totp_key_label;
+  AdwEntryRow *totp_code_row;
   GSettings *settings;
 
   GtkSpinButton *lock_spin;
@@ -169,12 +177,238 @@ info_done (GObject      *object,
     }
 }
 
+/* Second factors */
+
+static void
+toast (PhPreferencesWindow *self,
+       const char          *message)
+{
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (message));
+}
+
+static void
+toast_error (PhPreferencesWindow *self,
+             const GError        *error)
+{
+  g_autofree char *message = ph_error_dup_message (error);
+
+  toast (self, message);
+}
+
+static void
+factors_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GVariant) factors = NULL;
+  gboolean totp = FALSE;
+  gint64 since = 0;
+  guint32 codes = 0;
+
+  if (!ph_dbus_agent1_call_get_second_factors_finish (PH_DBUS_AGENT1 (object), &factors, result, NULL))
+    return;
+  g_variant_lookup (factors, "totp", "b", &totp);
+  g_variant_lookup (factors, "totp_enrolled_at", "x", &since);
+  g_variant_lookup (factors, "recovery_codes", "u", &codes);
+  if (totp)
+    {
+      g_autofree char *when = ph_format_time (since * G_USEC_PER_SEC);
+      g_autofree char *subtitle = g_strdup_printf (_("On since %s"), when);
+
+      adw_action_row_set_subtitle (self->totp_row, subtitle);
+    }
+  else
+    adw_action_row_set_subtitle (self->totp_row, _("Off"));
+  gtk_button_set_label (self->totp_setup_button, totp ? _("_Replace…") : _("_Set Up…"));
+  gtk_widget_set_visible (GTK_WIDGET (self->totp_remove_button), totp);
+  {
+    g_autofree char *left = codes ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unused", "%u unused", codes), codes)
+                                  : g_strdup (_("None"));
+
+    adw_action_row_set_subtitle (self->recovery_row, left);
+  }
+}
+
+static void
+refresh_factors (PhPreferencesWindow *self)
+{
+  ph_dbus_agent1_call_get_second_factors (self->agent, NULL, factors_done, g_object_ref (self));
+}
+
+static void
+begin_totp_done (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  g_autoptr(PhSecret) uri = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+
+  if (!ph_dbus_agent1_call_begin_totp_enrollment_finish (PH_DBUS_AGENT1 (object), &bytes, result, &error))
+    {
+      toast_error (self, error);
+      return;
+    }
+  uri = ph_secret_from_reply (bytes);
+  if (!(texture = ph_qr_texture_new (ph_secret_get_text (uri), &error)))
+    {
+      toast_error (self, error);
+      return;
+    }
+  gtk_picture_set_paintable (self->totp_qr, GDK_PAINTABLE (texture));
+  {
+    /* The key as people type it: groups of four. */
+    const char *secret = strstr (ph_secret_get_text (uri), "secret=") + strlen ("secret=");
+    gsize n = strcspn (secret, "&");
+    g_autoptr(GString) grouped = g_string_new (NULL);
+
+    for (gsize i = 0; i < n; i++)
+      {
+        if (i && i % 4 == 0)
+          g_string_append_c (grouped, ' ');
+        g_string_append_c (grouped, secret[i]);
+      }
+    gtk_label_set_text (self->totp_key_label, grouped->str);
+    explicit_bzero (grouped->str, grouped->len);
+  }
+  gtk_editable_set_text (GTK_EDITABLE (self->totp_code_row), "");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->totp_code_row), "error");
+  adw_preferences_window_present_subpage (ADW_PREFERENCES_WINDOW (self), self->totp_page);
+  gtk_widget_grab_focus (GTK_WIDGET (self->totp_code_row));
+}
+
+static void
+on_totp_setup_clicked (PhPreferencesWindow *self)
+{
+  ph_dbus_agent1_call_begin_totp_enrollment (self->agent, "", NULL, begin_totp_done, g_object_ref (self));
+}
+
+/* The key leaves the screen with the page. */
+static void
+clear_totp_page (PhPreferencesWindow *self)
+{
+  gtk_picture_set_paintable (self->totp_qr, NULL);
+  gtk_label_set_text (self->totp_key_label, "");
+  gtk_editable_set_text (GTK_EDITABLE (self->totp_code_row), "");
+}
+
+static void
+on_totp_back_clicked (PhPreferencesWindow *self)
+{
+  clear_totp_page (self);
+  adw_preferences_window_close_subpage (ADW_PREFERENCES_WINDOW (self));
+}
+
+static void
+finish_totp_done (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ph_dbus_agent1_call_finish_totp_enrollment_finish (PH_DBUS_AGENT1 (object), result, &error))
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->totp_code_row), "error");
+      toast_error (self, error);
+      return;
+    }
+  on_totp_back_clicked (self);
+  toast (self, _("The authenticator app is on"));
+  refresh_factors (self);
+}
+
+static void
+on_totp_turn_on_clicked (PhPreferencesWindow *self)
+{
+  ph_dbus_agent1_call_finish_totp_enrollment (self->agent, gtk_editable_get_text (GTK_EDITABLE (self->totp_code_row)),
+                                              NULL, finish_totp_done, g_object_ref (self));
+}
+
+static void
+remove_totp_done (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ph_dbus_agent1_call_remove_totp_finish (PH_DBUS_AGENT1 (object), result, &error))
+    toast_error (self, error);
+  else
+    toast (self, _("The authenticator app is off"));
+  refresh_factors (self);
+}
+
+static void
+on_totp_remove_clicked (PhPreferencesWindow *self)
+{
+  ph_dbus_agent1_call_remove_totp (self->agent, NULL, remove_totp_done, g_object_ref (self));
+}
+
+static void
+on_codes_response (AdwMessageDialog    *dialog,
+                   const char          *response,
+                   PhPreferencesWindow *self)
+{
+  if (g_str_equal (response, "copy"))
+    {
+      g_autoptr(PhSecret) codes = ph_secret_new_from_text (adw_message_dialog_get_body (dialog));
+
+      ph_clipboard_copy_secret (GTK_WIDGET (self), codes, 60);
+      toast (self, _("Recovery codes copied, cleared in a minute"));
+    }
+  refresh_factors (self);
+}
+
+static void
+recovery_done (GObject      *object,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) codes = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (!ph_dbus_agent1_call_new_recovery_codes_finish (PH_DBUS_AGENT1 (object), &codes, result, &error))
+    {
+      toast_error (self, error);
+      return;
+    }
+  body = g_strjoinv ("\n", codes);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Recovery Codes"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "copy", _("_Copy"), "done", _("_Done"), NULL);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "done");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "done");
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog),
+                                      gtk_label_new (_("Each works once, in place of the authenticator app. Keep them "
+                                                       "somewhere safe: they are shown only now, and replace earlier ones.")));
+  gtk_label_set_wrap (GTK_LABEL (adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog))), TRUE);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_codes_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+  for (guint i = 0; codes[i]; i++)
+    explicit_bzero (codes[i], strlen (codes[i]));
+  explicit_bzero (body, strlen (body));
+}
+
+static void
+on_recovery_clicked (PhPreferencesWindow *self)
+{
+  ph_dbus_agent1_call_new_recovery_codes (self->agent, NULL, recovery_done, g_object_ref (self));
+}
+
 static void
 ph_preferences_window_dispose (GObject *object)
 {
   PhPreferencesWindow *self = PH_PREFERENCES_WINDOW (object);
 
   g_clear_object (&self->agent);
+  g_clear_object (&self->totp_page);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (ph_preferences_window_parent_class)->dispose (object);
 }
@@ -202,6 +436,19 @@ ph_preferences_window_class_init (PhPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_kdf_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_measure_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_apply_kdf);
+  gtk_widget_class_bind_template_callback (widget_class, on_totp_setup_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_totp_remove_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_totp_back_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_totp_turn_on_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_recovery_clicked);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_row);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_setup_button);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_remove_button);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, recovery_row);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_page);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_qr);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_key_label);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_code_row);
 }
 
 static void
@@ -210,6 +457,8 @@ ph_preferences_window_init (PhPreferencesWindow *self)
   g_autofree char *scheme = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The setup page is shown as a subpage, not part of the window until then: kept here. */
+  g_object_ref_sink (self->totp_page);
   self->settings = g_settings_new (APP_ID);
   g_settings_bind (self->settings, "auto-lock-timeout", self->lock_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "lock-on-session-lock", self->session_switch, "active", G_SETTINGS_BIND_DEFAULT);
@@ -231,6 +480,9 @@ ph_preferences_window_new (GtkWindow    *parent,
 
   self->agent = g_object_ref (agent);
   if (!ph_dbus_agent1_get_locked (agent))
-    ph_dbus_agent1_call_get_vault_info (agent, NULL, info_done, g_object_ref (self));
+    {
+      ph_dbus_agent1_call_get_vault_info (agent, NULL, info_done, g_object_ref (self));
+      refresh_factors (self);
+    }
   return self;
 }

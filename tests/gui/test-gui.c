@@ -944,6 +944,44 @@ kdf_loaded (GtkWidget *window)
   return subtitle && g_str_has_prefix (subtitle, "Press Measure");
 }
 
+static gboolean
+factors_loaded (gpointer data)
+{
+  return g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (need (data, "recovery_row"))), "None") == 0;
+}
+
+static gboolean
+totp_page_shown (gpointer data)
+{
+  GtkWidget *label = find (data, "totp_key_label");
+
+  return label && *gtk_label_get_text (GTK_LABEL (label)) && gtk_widget_get_mapped (label);
+}
+
+static gboolean
+code_refused (gpointer data)
+{
+  return gtk_widget_has_css_class (need (data, "totp_code_row"), "error");
+}
+
+static gboolean
+totp_on (gpointer data)
+{
+  return g_str_has_prefix (adw_action_row_get_subtitle (ADW_ACTION_ROW (need (data, "totp_row"))), "On since");
+}
+
+static gboolean
+codes_dialog_shown (gpointer data)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
+}
+
+static gboolean
+ten_codes_left (gpointer data)
+{
+  return g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (need (data, "recovery_row"))), "10 unused") == 0;
+}
+
 static void
 test_preferences (void)
 {
@@ -968,6 +1006,46 @@ test_preferences (void)
   wait_until (measured, window);
   g_test_message ("measured: %s", adw_action_row_get_subtitle (ADW_ACTION_ROW (need (window, "measure_row"))));
   screenshot (window, "preferences.png");
+
+  /* Second factors: the authenticator app set up with the key the page shows (a wrong code
+   * first), then recovery codes shown once. */
+  wait_until (factors_loaded, window);
+  click (need (window, "totp_setup_button"));
+  wait_until (totp_page_shown, window);
+  wait_ms (300);
+  screenshot (window, "authenticator-setup.png");
+  {
+    g_autofree char *key = g_strdup (gtk_label_get_text (GTK_LABEL (need (window, "totp_key_label"))));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PhOtp) otp = ph_otp_new_from_secret (key, NULL, NULL, &error);
+    g_autofree char *code = NULL;
+    g_autofree char *wrong = NULL;
+
+    g_assert_no_error (error);
+    code = ph_otp_code_at (otp, g_get_real_time () / G_USEC_PER_SEC);
+    wrong = g_strdup_printf ("%06d", (atoi (code) + 500000) % 1000000);
+    set_text (need (window, "totp_code_row"), wrong);
+    click (need (window, "totp_turn_on_button"));
+    wait_until (code_refused, window);
+    set_text (need (window, "totp_code_row"), code);
+    click (need (window, "totp_turn_on_button"));
+    wait_until (totp_on, window);
+    /* The key left the screen with its page. */
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (need (window, "totp_key_label"))), ==, "");
+  }
+  click (need (window, "recovery_button"));
+  wait_until (codes_dialog_shown, NULL);
+  {
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+    g_auto(GStrv) codes = g_strsplit (adw_message_dialog_get_body (dialog), "\n", -1);
+
+    g_assert_cmpuint (g_strv_length (codes), ==, 10);
+    adw_message_dialog_response (dialog, "done");
+  }
+  wait_until (ten_codes_left, window);
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window), "security");
+  wait_ms (300);
+  screenshot (window, "second-factors.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
