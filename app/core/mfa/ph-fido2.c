@@ -1,0 +1,170 @@
+/* ph-fido2.c: FIDO2 security keys through libfido2.
+ *
+ * Registering makes an ES256 credential for Perihelion's relying party id, with user
+ * verification when asked for, and verifies its attestation: a certificate chain's signature
+ * ("packed" with x5c) or self-attestation; what vouched for the key is kept to show the person.
+ * An assertion is asked for that one credential with a fresh random challenge and checked here,
+ * not trusted from the key: the signature with the registered public key, user presence, user
+ * verification when required, and a signature counter that must go up (a counter that goes
+ * back means the key may have been cloned).
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <fido/es256.h>
+#include <sodium.h>
+#include <glib/gi18n.h>
+
+#include "ph-fido2.h"
+
+G_DEFINE_QUARK (ph-fido2-error-quark, ph_fido2_error)
+
+static gboolean
+check (int          r,
+       const char  *what,
+       GError     **error)
+{
+  if (r == FIDO_OK)
+    return TRUE;
+  g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_DEVICE, _("The security key could not %s: %s"), what,
+               fido_strerr (r));
+  return FALSE;
+}
+
+void
+ph_fido2_credential_free (PhFido2Credential *credential)
+{
+  if (credential == NULL)
+    return;
+  g_clear_pointer (&credential->id, g_bytes_unref);
+  g_clear_pointer (&credential->public_key, g_bytes_unref);
+  g_free (credential->attestation);
+  g_free (credential);
+}
+
+/**
+ * ph_fido2_register:
+ * @rp_id: the relying party id (Perihelion's: "perihelion.local" by default)
+ * @user_verification: ask the key to verify the person (PIN or biometrics) too
+ *
+ * Returns: (transfer full): the credential, with its attestation verified
+ */
+PhFido2Credential *
+ph_fido2_register (fido_dev_t  *dev,
+                   const char  *rp_id,
+                   const char  *user_name,
+                   gboolean     user_verification,
+                   GError     **error)
+{
+  fido_cred_t *cred = fido_cred_new ();
+  g_autoptr(PhFido2Credential) credential = NULL;
+  guint8 challenge[32], user_id[16];
+  int r;
+
+  randombytes_buf (challenge, sizeof challenge);
+  randombytes_buf (user_id, sizeof user_id);
+  if (!check (fido_cred_set_type (cred, COSE_ES256), "use ES256", error) ||
+      !check (fido_cred_set_clientdata_hash (cred, challenge, sizeof challenge), "take the challenge", error) ||
+      !check (fido_cred_set_rp (cred, rp_id, "Perihelion"), "take the relying party", error) ||
+      !check (fido_cred_set_user (cred, user_id, sizeof user_id, user_name, user_name, NULL), "take the user", error) ||
+      !check (fido_cred_set_rk (cred, FIDO_OPT_OMIT), "set the options", error) ||
+      !check (fido_cred_set_uv (cred, user_verification ? FIDO_OPT_TRUE : FIDO_OPT_OMIT), "set the options", error) ||
+      !check (fido_dev_make_cred (dev, cred, NULL), "make a credential", error))
+    {
+      fido_cred_free (&cred);
+      return NULL;
+    }
+  /* Said as such, before libfido2's verification refuses it as a bad parameter. */
+  if (user_verification && !(fido_cred_flags (cred) & 0x04))
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_USER_VERIFICATION,
+                   _("The security key did not verify the person (no PIN or biometrics)"));
+      fido_cred_free (&cred);
+      return NULL;
+    }
+  credential = g_new0 (PhFido2Credential, 1);
+  if (fido_cred_x5c_ptr (cred) != NULL)
+    {
+      r = fido_cred_verify (cred);
+      credential->attestation = g_strdup_printf (_("“%s” attestation with a certificate"), fido_cred_fmt (cred));
+    }
+  else
+    {
+      r = fido_cred_verify_self (cred);
+      credential->attestation = g_strdup (_("self-attestation (the key vouches for itself)"));
+    }
+  if (r != FIDO_OK)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_ATTESTATION, _("The security key's attestation does not verify: %s"),
+                   fido_strerr (r));
+      fido_cred_free (&cred);
+      return NULL;
+    }
+  credential->id = g_bytes_new (fido_cred_id_ptr (cred), fido_cred_id_len (cred));
+  credential->public_key = g_bytes_new (fido_cred_pubkey_ptr (cred), fido_cred_pubkey_len (cred));
+  credential->counter = fido_cred_sigcount (cred);
+  fido_cred_free (&cred);
+  return g_steal_pointer (&credential);
+}
+
+/**
+ * ph_fido2_assert:
+ *
+ * Asks the key to sign a fresh challenge with @credential and checks the answer; the signature
+ * counter seen is recorded in @credential (the caller saves it).
+ */
+gboolean
+ph_fido2_assert (fido_dev_t         *dev,
+                 const char         *rp_id,
+                 PhFido2Credential  *credential,
+                 gboolean            user_verification,
+                 GError            **error)
+{
+  fido_assert_t *assert = fido_assert_new ();
+  es256_pk_t *pk = es256_pk_new ();
+  guint8 challenge[32];
+  gboolean ok = FALSE;
+  guint32 counter;
+  int r;
+
+  randombytes_buf (challenge, sizeof challenge);
+  if (!check (fido_assert_set_clientdata_hash (assert, challenge, sizeof challenge), "take the challenge", error) ||
+      !check (fido_assert_set_rp (assert, rp_id), "take the relying party", error) ||
+      !check (fido_assert_allow_cred (assert, g_bytes_get_data (credential->id, NULL),
+                                      g_bytes_get_size (credential->id)), "take the credential", error) ||
+      !check (fido_assert_set_up (assert, FIDO_OPT_TRUE), "set the options", error) ||
+      !check (fido_assert_set_uv (assert, user_verification ? FIDO_OPT_TRUE : FIDO_OPT_OMIT), "set the options", error) ||
+      !check (fido_dev_get_assert (dev, assert, NULL), "sign", error))
+    goto out;
+  if (es256_pk_from_ptr (pk, g_bytes_get_data (credential->public_key, NULL),
+                         g_bytes_get_size (credential->public_key)) != FIDO_OK)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_SIGNATURE, _("The registered public key is damaged"));
+      goto out;
+    }
+  /* libfido2 checks the relying party hash, user presence and (when asked) user verification
+   * in the signed data, and the signature. */
+  if ((r = fido_assert_verify (assert, 0, COSE_ES256, pk)) != FIDO_OK)
+    {
+      gboolean no_uv = user_verification && !(fido_assert_flags (assert, 0) & 0x04);
+
+      g_set_error (error, PH_FIDO2_ERROR, no_uv ? PH_FIDO2_ERROR_USER_VERIFICATION : PH_FIDO2_ERROR_SIGNATURE,
+                   no_uv ? _("The security key did not verify the person (no PIN or biometrics)")
+                         : _("The security key's answer does not verify: %s"), fido_strerr (r));
+      goto out;
+    }
+  counter = fido_assert_sigcount (assert, 0);
+  if ((counter != 0 || credential->counter != 0) && counter <= credential->counter)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_COUNTER,
+                   _("The security key's counter went back (%u after %u): it may have been cloned"), counter,
+                   credential->counter);
+      goto out;
+    }
+  credential->counter = counter;
+  ok = TRUE;
+out:
+  es256_pk_free (&pk);
+  fido_assert_free (&assert);
+  return ok;
+}

@@ -1,0 +1,44 @@
+/* ph-fido2.h: FIDO2 security keys through libfido2: register a credential, check an assertion.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <fido.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define PH_FIDO2_ERROR (ph_fido2_error_quark ())
+
+typedef enum
+{
+  PH_FIDO2_ERROR_DEVICE = 1,          /* the key failed or refused (libfido2's message) */
+  PH_FIDO2_ERROR_ATTESTATION,         /* the registration's attestation does not verify */
+  PH_FIDO2_ERROR_SIGNATURE,           /* the assertion is not signed by the registered key */
+  PH_FIDO2_ERROR_USER_VERIFICATION,   /* user verification was required and not done */
+  PH_FIDO2_ERROR_COUNTER,             /* the signature counter went back: a cloned key? */
+} PhFido2Error;
+
+typedef struct
+{
+  GBytes *id;                /* the credential id */
+  GBytes *public_key;        /* ES256, x || y */
+  guint32 counter;           /* the last signature counter seen */
+  char *attestation;         /* what vouched for the key, for the person to see */
+} PhFido2Credential;
+
+GQuark             ph_fido2_error_quark      (void);
+PhFido2Credential *ph_fido2_register         (fido_dev_t         *dev,
+                                              const char         *rp_id,
+                                              const char         *user_name,
+                                              gboolean            user_verification,
+                                              GError            **error);
+gboolean           ph_fido2_assert           (fido_dev_t         *dev,
+                                              const char         *rp_id,
+                                              PhFido2Credential  *credential,
+                                              gboolean            user_verification,
+                                              GError            **error);
+void               ph_fido2_credential_free  (PhFido2Credential  *credential);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhFido2Credential, ph_fido2_credential_free)
+
+G_END_DECLS

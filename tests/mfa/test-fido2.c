@@ -1,0 +1,87 @@
+/* test-fido2.c: security keys through libfido2's real client code, against a software
+ * authenticator plugged in with fido_dev_set_io_functions (CTAPHID, GetInfo, MakeCredential,
+ * GetAssertion): registration with a verified attestation, assertions checked here, and what a
+ * client must refuse: another key's signature, a counter that goes back (a cloned key), and a
+ * missing user-verification flag when it is required.
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "ph-fido2.h"
+#include "ph-soft-authenticator.h"
+
+#define RP "perihelion.local"
+
+static void
+test_register_and_assert (void)
+{
+  g_autoptr(PhSoftAuthenticator) authenticator = ph_soft_authenticator_new ();
+  fido_dev_t *dev = ph_soft_authenticator_open (authenticator);
+  g_autoptr(PhFido2Credential) credential = NULL;
+  g_autoptr(PhFido2Credential) other = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 before;
+
+  g_assert_nonnull (dev);
+  g_assert_true (fido_dev_is_fido2 (dev));
+  credential = ph_fido2_register (dev, RP, "alice", TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (credential->id), ==, 32);
+  g_assert_cmpuint (g_bytes_get_size (credential->public_key), ==, 64);
+  g_assert_nonnull (strstr (credential->attestation, "self-attestation"));
+
+  /* Signed by the key, with presence and verification, the counter going up. */
+  before = credential->counter;
+  g_assert_true (ph_fido2_assert (dev, RP, credential, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (credential->counter, >, before);
+  g_assert_true (ph_fido2_assert (dev, RP, credential, FALSE, &error));
+  g_assert_no_error (error);
+
+  /* Another credential's public key: the signature does not verify. */
+  other = ph_fido2_register (dev, RP, "mallory", FALSE, &error);
+  g_assert_no_error (error);
+  {
+    PhFido2Credential forged = *credential;
+
+    forged.public_key = other->public_key;
+    g_assert_false (ph_fido2_assert (dev, RP, &forged, FALSE, &error));
+    g_assert_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_SIGNATURE);
+    g_clear_error (&error);
+  }
+  /* Another relying party: the key has no credential for it. */
+  g_assert_false (ph_fido2_assert (dev, "evil.example", credential, FALSE, &error));
+  g_assert_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_DEVICE);
+  g_clear_error (&error);
+
+  /* A counter that goes back: a clone of the key. */
+  ph_soft_authenticator_set_counter (authenticator, 1);
+  g_assert_false (ph_fido2_assert (dev, RP, credential, FALSE, &error));
+  g_assert_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_COUNTER);
+  g_clear_error (&error);
+  ph_soft_authenticator_set_counter (authenticator, credential->counter + 10);
+
+  /* No user verification where it is required. */
+  ph_soft_authenticator_set_uv (authenticator, FALSE);
+  g_assert_false (ph_fido2_assert (dev, RP, credential, TRUE, &error));
+  g_assert_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_USER_VERIFICATION);
+  g_clear_error (&error);
+  g_assert_true (ph_fido2_assert (dev, RP, credential, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_null (ph_fido2_register (dev, RP, "bob", TRUE, &error));
+  g_assert_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_USER_VERIFICATION);
+
+  fido_dev_close (dev);
+  fido_dev_free (&dev);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  fido_init (0);
+  g_test_add_func ("/mfa/fido2/register-and-assert", test_register_and_assert);
+  return g_test_run ();
+}
