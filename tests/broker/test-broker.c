@@ -12,6 +12,7 @@
 #include "ph-csv.h"
 #include "ph-otp.h"
 #include "ph-second-factors.h"
+#include "ph-soft-authenticator.h"
 #include "ph-test-util.h"
 
 #define CANARY "canary-7f3a9c-SECRET"
@@ -505,6 +506,104 @@ test_step_up (Fixture      *f,
   g_assert_null (strstr (log, recovery[0]));
 }
 
+/* The tests' "USB port": the software authenticator when plugged in (@data), none otherwise. */
+static fido_dev_t *
+open_soft_key (gpointer  data,
+               GError  **error)
+{
+  if (data == NULL)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_NO_DEVICE, "No security key is plugged in");
+      return NULL;
+    }
+  return ph_soft_authenticator_open (data);
+}
+
+/* Step-up to a security key, the strongest factor: a touch (and user verification for high and
+ * critical entries) instead of a code; a cloned key and a missing verification refused; no key
+ * plugged in, and the authenticator app's code does. */
+static void
+test_step_up_security_key (Fixture      *f,
+                           gconstpointer data)
+{
+  g_autoptr(PhSoftAuthenticator) authenticator = ph_soft_authenticator_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhEntry) high = ph_test_add_entry (f->vault, "Mail", "me", "https://mail.example", NULL);
+  g_autoptr(PhFido2Credential) credential = NULL;
+  g_autoptr(PhSecret) uri = ph_second_factors_new_totp_uri ("me");
+  g_autoptr(PhOtp) otp = ph_otp_new_from_uri (ph_secret_get_text (uri), NULL);
+  g_autofree char *log = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *enrol_code = ph_otp_code_at (otp, now - 30);
+  fido_dev_t *dev;
+
+  ph_entry_set_sensitivity (high, PH_SENSITIVITY_HIGH);
+  ph_test_set_secret (f->vault, high, PH_FIELD_PASSWORD, CANARY "-mail");
+  g_assert_true (ph_second_factors_enroll_totp (f->vault, ph_secret_get_text (uri), enrol_code, now, &error));
+  ph_fido2_set_device_opener (open_soft_key, authenticator);
+  dev = ph_fido2_open_device (&error);
+  g_assert_no_error (error);
+  credential = ph_fido2_register (dev, PH_FIDO2_RP_ID, "me", TRUE, &error);
+  g_assert_no_error (error);
+  ph_fido2_close_device (dev);
+  g_assert_true (ph_second_factors_add_key (f->vault, credential, TRUE, "Test key", &error));
+  f->prompter->password = g_strdup ("master");
+
+#define OPEN_WITH(broker, entry) ph_broker_open ((broker), f->cli, PH_ACTION_REVEAL, (entry), PH_FIELD_PASSWORD, &error)
+  /* A touch with user verification: no code asked. */
+  {
+    g_autoptr(PhSecret) s = OPEN_WITH (f->broker, high);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (ph_secret_get_text (s), ==, CANARY "-mail");
+    g_assert_cmpuint (f->prompter->n_code, ==, 0);
+  }
+  /* No key plugged in: the authenticator app's code. */
+  ph_fido2_set_device_opener (open_soft_key, NULL);
+  f->prompter->code = ph_otp_code_at (otp, now);
+  {
+    g_autoptr(PhBroker) later = new_broker (f);
+    g_autoptr(PhSecret) s = OPEN_WITH (later, high);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (s);
+    g_assert_cmpuint (f->prompter->n_code, ==, 1);
+  }
+  /* A counter that went back: a clone, refused. */
+  ph_fido2_set_device_opener (open_soft_key, authenticator);
+  ph_soft_authenticator_set_counter (authenticator, 0);
+  {
+    g_autoptr(PhBroker) later = new_broker (f);
+    g_autoptr(PhSecret) s = OPEN_WITH (later, high);
+
+    g_assert_null (s);
+    g_assert_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH);
+    g_assert_nonnull (strstr (error->message, "cloned"));
+    g_clear_error (&error);
+  }
+  /* No user verification for a critical entry: refused. */
+  ph_soft_authenticator_set_counter (authenticator, 1000);
+  ph_soft_authenticator_set_uv (authenticator, FALSE);
+  {
+    g_autoptr(PhBroker) later = new_broker (f);
+    g_autoptr(PhSecret) s = NULL;
+
+    ph_broker_set_session (later, g_get_real_time (), g_get_real_time ());
+    s = OPEN_WITH (later, f->critical);
+    g_assert_null (s);
+    g_assert_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH);
+    g_assert_nonnull (strstr (error->message, "did not verify the person"));
+    g_clear_error (&error);
+  }
+#undef OPEN_WITH
+  ph_fido2_set_device_opener (NULL, NULL);
+
+  log = read_log (f);
+  g_assert_nonnull (strstr (log, "second factor: security key with user verification"));
+  g_assert_nonnull (strstr (log, "second factor: authenticator"));
+  g_assert_null (strstr (log, CANARY));
+}
+
 /* Other programs ask once: deny, once, for ten minutes, always (a rule, kept in the vault). */
 static void
 test_approval (Fixture      *f,
@@ -684,6 +783,7 @@ main (int    argc,
   ADD ("each-action", test_each_action);
   ADD ("reauth", test_reauth);
   ADD ("step-up", test_step_up);
+  ADD ("step-up-security-key", test_step_up_security_key);
   ADD ("approval", test_approval);
   ADD ("policy-changes", test_policy_changes);
   ADD ("risk", test_risk);

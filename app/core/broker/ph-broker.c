@@ -326,6 +326,35 @@ second_factor (PhBroker              *self,
 
   if (!ph_second_factors_get_info (self->vault, &info, error))
     return FALSE;
+  /* A security key first, the strongest factor: a touch, and for high and critical entries the
+   * key's PIN or biometrics too. Without one plugged in, a code will do. */
+  if (info.security_keys > 0)
+    {
+      gboolean uv = request->entry && ph_entry_get_sensitivity (request->entry) >= PH_SENSITIVITY_HIGH;
+
+      if (ph_second_factors_verify_key (self->vault, uv, &local_error) && ph_vault_save (self->vault, error))
+        {
+          self->mfa_failures = 0;
+          self->last_mfa = g_get_real_time ();
+          *out_method = uv ? "second factor: security key with user verification" : "second factor: security key";
+          return TRUE;
+        }
+      if (local_error == NULL)
+        return FALSE;   /* the save failed: @error is set */
+      if (!g_error_matches (local_error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_NO_DEVICE) ||
+          (!info.totp && info.recovery_codes == 0))
+        {
+          if (!g_error_matches (local_error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_NO_DEVICE))
+            {
+              self->mfa_failures++;
+              ph_risk_monitor_note_failed_unlock (self->risk, now);
+            }
+          g_set_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_REAUTH, _("Second factor failed: %s"),
+                       local_error->message);
+          return FALSE;
+        }
+      g_clear_error (&local_error);
+    }
   if (!info.totp && info.recovery_codes == 0)
     {
       if (self->last_reauth && now - self->last_reauth <= window)

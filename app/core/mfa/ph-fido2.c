@@ -107,35 +107,119 @@ ph_fido2_register (fido_dev_t  *dev,
   return g_steal_pointer (&credential);
 }
 
+static PhFido2DeviceOpener device_opener;
+static gpointer device_opener_data;
+
 /**
- * ph_fido2_assert:
+ * ph_fido2_set_device_opener:
+ * @opener: (nullable): where security keys come from; %NULL: the ones libfido2 finds
  *
- * Asks the key to sign a fresh challenge with @credential and checks the answer; the signature
- * counter seen is recorded in @credential (the caller saves it).
+ * Another source of security keys than the USB and NFC devices libfido2 lists (which cannot be
+ * extended from outside the library): a platform's own, or the tests' software authenticator.
  */
-gboolean
-ph_fido2_assert (fido_dev_t         *dev,
-                 const char         *rp_id,
-                 PhFido2Credential  *credential,
-                 gboolean            user_verification,
-                 GError            **error)
+void
+ph_fido2_set_device_opener (PhFido2DeviceOpener opener,
+                            gpointer            data)
+{
+  device_opener = opener;
+  device_opener_data = data;
+}
+
+/**
+ * ph_fido2_open_device:
+ *
+ * The first security key libfido2 finds (USB HID or NFC), opened.
+ */
+fido_dev_t *
+ph_fido2_open_device (GError **error)
+{
+  fido_dev_info_t *list;
+  fido_dev_t *dev = NULL;
+  size_t n = 0;
+  int r = FIDO_OK;
+
+  if (device_opener)
+    return device_opener (device_opener_data, error);
+  list = fido_dev_info_new (16);
+  if (fido_dev_info_manifest (list, 16, &n) != FIDO_OK || n == 0)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_NO_DEVICE, _("No security key is plugged in"));
+      fido_dev_info_free (&list, 16);
+      return NULL;
+    }
+  dev = fido_dev_new_with_info (fido_dev_info_ptr (list, 0));
+  if (dev == NULL || (r = fido_dev_open_with_info (dev)) != FIDO_OK)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_DEVICE, _("The security key could not be opened: %s"),
+                   dev ? fido_strerr (r) : "out of memory");
+      fido_dev_free (&dev);
+    }
+  fido_dev_info_free (&list, 16);
+  return dev;
+}
+
+void
+ph_fido2_close_device (fido_dev_t *dev)
+{
+  if (dev == NULL)
+    return;
+  fido_dev_close (dev);
+  fido_dev_free (&dev);
+}
+
+/**
+ * ph_fido2_assert_any:
+ * @credentials: (element-type PhFido2Credential): the registered credentials
+ *
+ * Asks the key to sign a fresh challenge with any of @credentials and checks the answer; the
+ * signature counter seen is recorded in the credential that answered (the caller saves it).
+ *
+ * Returns: (transfer none): the credential that answered, or %NULL with an error
+ */
+PhFido2Credential *
+ph_fido2_assert_any (fido_dev_t         *dev,
+                     const char         *rp_id,
+                     GPtrArray          *credentials,
+                     gboolean            user_verification,
+                     GError            **error)
 {
   fido_assert_t *assert = fido_assert_new ();
   es256_pk_t *pk = es256_pk_new ();
+  PhFido2Credential *credential = NULL, *answered = NULL;
   guint8 challenge[32];
-  gboolean ok = FALSE;
   guint32 counter;
   int r;
 
   randombytes_buf (challenge, sizeof challenge);
   if (!check (fido_assert_set_clientdata_hash (assert, challenge, sizeof challenge), "take the challenge", error) ||
       !check (fido_assert_set_rp (assert, rp_id), "take the relying party", error) ||
-      !check (fido_assert_allow_cred (assert, g_bytes_get_data (credential->id, NULL),
-                                      g_bytes_get_size (credential->id)), "take the credential", error) ||
       !check (fido_assert_set_up (assert, FIDO_OPT_TRUE), "set the options", error) ||
-      !check (fido_assert_set_uv (assert, user_verification ? FIDO_OPT_TRUE : FIDO_OPT_OMIT), "set the options", error) ||
-      !check (fido_dev_get_assert (dev, assert, NULL), "sign", error))
+      !check (fido_assert_set_uv (assert, user_verification ? FIDO_OPT_TRUE : FIDO_OPT_OMIT), "set the options", error))
     goto out;
+  for (guint i = 0; i < credentials->len; i++)
+    {
+      PhFido2Credential *c = g_ptr_array_index (credentials, i);
+
+      if (!check (fido_assert_allow_cred (assert, g_bytes_get_data (c->id, NULL), g_bytes_get_size (c->id)),
+                  "take the credential", error))
+        goto out;
+    }
+  if (!check (fido_dev_get_assert (dev, assert, NULL), "sign", error))
+    goto out;
+  /* The credential the key answered with (a key returns the id it used). */
+  for (guint i = 0; i < credentials->len && credential == NULL; i++)
+    {
+      PhFido2Credential *c = g_ptr_array_index (credentials, i);
+
+      if (fido_assert_id_len (assert, 0) == g_bytes_get_size (c->id) &&
+          memcmp (fido_assert_id_ptr (assert, 0), g_bytes_get_data (c->id, NULL), g_bytes_get_size (c->id)) == 0)
+        credential = c;
+    }
+  if (credential == NULL)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_SIGNATURE, _("The security key answered with a credential it was not asked for"));
+      goto out;
+    }
   if (es256_pk_from_ptr (pk, g_bytes_get_data (credential->public_key, NULL),
                          g_bytes_get_size (credential->public_key)) != FIDO_OK)
     {
@@ -162,9 +246,27 @@ ph_fido2_assert (fido_dev_t         *dev,
       goto out;
     }
   credential->counter = counter;
-  ok = TRUE;
+  answered = credential;
 out:
   es256_pk_free (&pk);
   fido_assert_free (&assert);
-  return ok;
+  return answered;
+}
+
+/**
+ * ph_fido2_assert:
+ *
+ * ph_fido2_assert_any() for one credential.
+ */
+gboolean
+ph_fido2_assert (fido_dev_t         *dev,
+                 const char         *rp_id,
+                 PhFido2Credential  *credential,
+                 gboolean            user_verification,
+                 GError            **error)
+{
+  g_autoptr(GPtrArray) one = g_ptr_array_new ();
+
+  g_ptr_array_add (one, credential);
+  return ph_fido2_assert_any (dev, rp_id, one, user_verification, error) != NULL;
 }

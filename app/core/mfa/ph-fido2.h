@@ -16,6 +16,7 @@ typedef enum
   PH_FIDO2_ERROR_SIGNATURE,           /* the assertion is not signed by the registered key */
   PH_FIDO2_ERROR_USER_VERIFICATION,   /* user verification was required and not done */
   PH_FIDO2_ERROR_COUNTER,             /* the signature counter went back: a cloned key? */
+  PH_FIDO2_ERROR_NO_DEVICE,           /* no security key is plugged in */
 } PhFido2Error;
 
 typedef struct
@@ -26,7 +27,16 @@ typedef struct
   char *attestation;         /* what vouched for the key, for the person to see */
 } PhFido2Credential;
 
+#define PH_FIDO2_RP_ID "perihelion.local"
+
+/* Opens a security key, or returns NULL with PH_FIDO2_ERROR_NO_DEVICE. */
+typedef fido_dev_t *(*PhFido2DeviceOpener) (gpointer data, GError **error);
+
 GQuark             ph_fido2_error_quark      (void);
+void               ph_fido2_set_device_opener (PhFido2DeviceOpener opener,
+                                              gpointer            data);
+fido_dev_t        *ph_fido2_open_device      (GError            **error);
+void               ph_fido2_close_device     (fido_dev_t         *dev);
 PhFido2Credential *ph_fido2_register         (fido_dev_t         *dev,
                                               const char         *rp_id,
                                               const char         *user_name,
@@ -35,6 +45,11 @@ PhFido2Credential *ph_fido2_register         (fido_dev_t         *dev,
 gboolean           ph_fido2_assert           (fido_dev_t         *dev,
                                               const char         *rp_id,
                                               PhFido2Credential  *credential,
+                                              gboolean            user_verification,
+                                              GError            **error);
+PhFido2Credential *ph_fido2_assert_any       (fido_dev_t         *dev,
+                                              const char         *rp_id,
+                                              GPtrArray          *credentials,
                                               gboolean            user_verification,
                                               GError            **error);
 void               ph_fido2_credential_free  (PhFido2Credential  *credential);

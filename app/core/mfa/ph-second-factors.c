@@ -28,10 +28,28 @@ G_DEFINE_QUARK (ph-mfa-error-quark, ph_mfa_error)
 
 typedef struct
 {
+  PhFido2Credential *credential;
+  gboolean uv;
+  char *name;
+} Key;
+
+static void
+key_free (gpointer data)
+{
+  Key *key = data;
+
+  ph_fido2_credential_free (key->credential);
+  g_free (key->name);
+  g_free (key);
+}
+
+typedef struct
+{
   PhSecret *totp_uri;      /* nullable */
   guint64 totp_last_step;
   gint64 totp_enrolled_at;
   GPtrArray *recovery;     /* hex hashes */
+  GPtrArray *keys;         /* Key */
 } State;
 
 static void
@@ -39,6 +57,7 @@ state_clear (State *state)
 {
   g_clear_pointer (&state->totp_uri, ph_secret_unref);
   g_clear_pointer (&state->recovery, g_ptr_array_unref);
+  g_clear_pointer (&state->keys, g_ptr_array_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (State, state_clear)
@@ -54,6 +73,7 @@ load (PhVault  *vault,
 
   memset (state, 0, sizeof *state);
   state->recovery = g_ptr_array_new_with_free_func (g_free);
+  state->keys = g_ptr_array_new_with_free_func (key_free);
   if (text == NULL)
     {
       if (local_error)
@@ -87,6 +107,29 @@ load (PhVault  *vault,
         }
       else if (n > 9 && strncmp (p, "recovery ", 9) == 0)
         g_ptr_array_add (state->recovery, g_strndup (p + 9, n - 9));
+      else if (n > 6 && strncmp (p, "fido2 ", 6) == 0)
+        {
+          /* "fido2 ID PUBLIC-KEY COUNTER UV NAME…", ids and keys in base64 */
+          g_autofree char *line = g_strndup (p + 6, n - 6);
+          g_auto(GStrv) parts = g_strsplit (line, " ", 5);
+
+          if (g_strv_length (parts) == 5)
+            {
+              Key *key = g_new0 (Key, 1);
+              gsize length;
+              guchar *raw;
+
+              key->credential = g_new0 (PhFido2Credential, 1);
+              raw = g_base64_decode (parts[0], &length);
+              key->credential->id = g_bytes_new_take (raw, length);
+              raw = g_base64_decode (parts[1], &length);
+              key->credential->public_key = g_bytes_new_take (raw, length);
+              key->credential->counter = (guint32) g_ascii_strtoull (parts[2], NULL, 10);
+              key->uv = g_str_equal (parts[3], "1");
+              key->name = g_strdup (parts[4]);
+              g_ptr_array_add (state->keys, key);
+            }
+        }
       p += n + 1;
     }
   return TRUE;
@@ -102,12 +145,26 @@ store (PhVault  *vault,
                                           : NULL;
   gsize length = 0, at = 0;
   g_autoptr(PhSecret) text = NULL;
+  g_autoptr(GString) key_lines = NULL;
   guint8 *out;
 
   if (state->totp_uri)
     length += 5 + ph_secret_get_length (state->totp_uri) + strlen (tail);
   for (guint i = 0; i < state->recovery->len; i++)
     length += 9 + strlen (g_ptr_array_index (state->recovery, i)) + 1;
+  key_lines = g_string_new (NULL);
+  for (guint i = 0; i < state->keys->len; i++)
+    {
+      Key *key = g_ptr_array_index (state->keys, i);
+      g_autofree char *id = g_base64_encode (g_bytes_get_data (key->credential->id, NULL),
+                                             g_bytes_get_size (key->credential->id));
+      g_autofree char *pk = g_base64_encode (g_bytes_get_data (key->credential->public_key, NULL),
+                                             g_bytes_get_size (key->credential->public_key));
+
+      g_string_append_printf (key_lines, "fido2 %s %s %u %d %s\n", id, pk, key->credential->counter, key->uv ? 1 : 0,
+                              key->name);
+    }
+  length += key_lines->len;
   text = ph_secret_new (length);
   out = ph_secret_get_mutable (text);
 #define PUT(data, len) (memcpy (out + at, (data), (len)), at += (len))
@@ -125,6 +182,7 @@ store (PhVault  *vault,
       PUT (hash, strlen (hash));
       PUT ("\n", 1);
     }
+  PUT (key_lines->str, key_lines->len);
 #undef PUT
   return ph_vault_set_second_factors (vault, text, error);
 }
@@ -142,6 +200,7 @@ ph_second_factors_get_info (PhVault             *vault,
   info->totp = state.totp_uri != NULL;
   info->totp_enrolled_at = state.totp_enrolled_at;
   info->recovery_codes = state.recovery->len;
+  info->security_keys = state.keys->len;
   return TRUE;
 }
 
@@ -325,7 +384,7 @@ ph_second_factors_verify (PhVault     *vault,
     return FALSE;
   if (state.totp_uri == NULL && state.recovery->len == 0)
     {
-      g_set_error (error, PH_MFA_ERROR, PH_MFA_ERROR_NOT_ENROLLED, _("No second factor is set up"));
+      g_set_error (error, PH_MFA_ERROR, PH_MFA_ERROR_NOT_ENROLLED, _("No authenticator app or recovery code is set up"));
       return FALSE;
     }
   for (const char *p = normalized; *p; p++)
@@ -365,4 +424,136 @@ ph_second_factors_verify (PhVault     *vault,
     }
   g_set_error (error, PH_MFA_ERROR, PH_MFA_ERROR_WRONG_CODE, _("Wrong code"));
   return FALSE;
+}
+
+void
+ph_security_key_free (PhSecurityKey *key)
+{
+  if (key == NULL)
+    return;
+  g_free (key->id);
+  g_free (key->name);
+  g_free (key);
+}
+
+/* Names are one line of text (the state's format): line breaks become spaces. */
+static char *
+clean_name (const char *name)
+{
+  char *clean = g_strdup (name && *name ? name : _("Security key"));
+
+  for (char *p = clean; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  return clean;
+}
+
+gboolean
+ph_second_factors_add_key (PhVault                  *vault,
+                           const PhFido2Credential  *credential,
+                           gboolean                  user_verification,
+                           const char               *name,
+                           GError                  **error)
+{
+  g_auto(State) state = { 0 };
+  Key *key;
+
+  if (!load (vault, &state, error))
+    return FALSE;
+  key = g_new0 (Key, 1);
+  key->credential = g_new0 (PhFido2Credential, 1);
+  key->credential->id = g_bytes_ref (credential->id);
+  key->credential->public_key = g_bytes_ref (credential->public_key);
+  key->credential->counter = credential->counter;
+  key->uv = user_verification;
+  key->name = clean_name (name);
+  g_ptr_array_add (state.keys, key);
+  return store (vault, &state, error);
+}
+
+gboolean
+ph_second_factors_remove_key (PhVault     *vault,
+                              const char  *id,
+                              GError     **error)
+{
+  g_auto(State) state = { 0 };
+
+  if (!load (vault, &state, error))
+    return FALSE;
+  for (guint i = 0; i < state.keys->len; i++)
+    {
+      Key *key = g_ptr_array_index (state.keys, i);
+      g_autofree char *key_id = g_base64_encode (g_bytes_get_data (key->credential->id, NULL),
+                                                 g_bytes_get_size (key->credential->id));
+
+      if (g_str_equal (key_id, id))
+        {
+          g_ptr_array_remove_index (state.keys, i);
+          return store (vault, &state, error);
+        }
+    }
+  g_set_error (error, PH_MFA_ERROR, PH_MFA_ERROR_NOT_ENROLLED, _("No such security key"));
+  return FALSE;
+}
+
+/**
+ * ph_second_factors_list_keys:
+ *
+ * Returns: (transfer full) (element-type PhSecurityKey): the registered security keys
+ */
+GPtrArray *
+ph_second_factors_list_keys (PhVault  *vault,
+                             GError  **error)
+{
+  g_auto(State) state = { 0 };
+  GPtrArray *keys;
+
+  if (!load (vault, &state, error))
+    return NULL;
+  keys = g_ptr_array_new_with_free_func ((GDestroyNotify) ph_security_key_free);
+  for (guint i = 0; i < state.keys->len; i++)
+    {
+      Key *key = g_ptr_array_index (state.keys, i);
+      PhSecurityKey *info = g_new0 (PhSecurityKey, 1);
+
+      info->id = g_base64_encode (g_bytes_get_data (key->credential->id, NULL), g_bytes_get_size (key->credential->id));
+      info->name = g_strdup (key->name);
+      info->user_verification = key->uv;
+      info->counter = key->credential->counter;
+      g_ptr_array_add (keys, info);
+    }
+  return keys;
+}
+
+/**
+ * ph_second_factors_verify_key:
+ * @user_verification: ask for (and require) PIN or biometrics as well as a touch
+ *
+ * A touch of a registered security key (the first one plugged in): its assertion checked, its
+ * counter recorded (the caller saves the vault: a clone is caught after a restart too).
+ */
+gboolean
+ph_second_factors_verify_key (PhVault   *vault,
+                              gboolean   user_verification,
+                              GError   **error)
+{
+  g_auto(State) state = { 0 };
+  g_autoptr(GPtrArray) credentials = g_ptr_array_new ();
+  fido_dev_t *dev;
+  gboolean ok;
+
+  if (!load (vault, &state, error))
+    return FALSE;
+  if (state.keys->len == 0)
+    {
+      g_set_error (error, PH_MFA_ERROR, PH_MFA_ERROR_NOT_ENROLLED, _("No security key is registered"));
+      return FALSE;
+    }
+  for (guint i = 0; i < state.keys->len; i++)
+    g_ptr_array_add (credentials, ((Key *) g_ptr_array_index (state.keys, i))->credential);
+  if (!(dev = ph_fido2_open_device (error)))
+    return FALSE;
+  ok = ph_fido2_assert_any (dev, PH_FIDO2_RP_ID, credentials, user_verification, error) != NULL;
+  ph_fido2_close_device (dev);
+  return ok && store (vault, &state, error);
 }

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "ph-fido2.h"
 #include "ph-vault.h"
 
 G_BEGIN_DECLS
@@ -21,7 +22,16 @@ typedef struct
   gboolean totp;
   gint64 totp_enrolled_at;        /* seconds since the epoch */
   guint recovery_codes;           /* unused ones left */
+  guint security_keys;            /* registered FIDO2 keys */
 } PhSecondFactorInfo;
+
+typedef struct
+{
+  char *id;                       /* the credential id, base64 */
+  char *name;
+  gboolean user_verification;     /* registered with (and asked for) PIN or biometrics */
+  guint32 counter;
+} PhSecurityKey;
 
 #define PH_RECOVERY_CODES 10
 
@@ -39,6 +49,20 @@ gboolean  ph_second_factors_remove_totp        (PhVault            *vault,
                                                 GError            **error);
 GStrv     ph_second_factors_new_recovery_codes (PhVault            *vault,
                                                 GError            **error);
+gboolean  ph_second_factors_add_key            (PhVault            *vault,
+                                                const PhFido2Credential *credential,
+                                                gboolean            user_verification,
+                                                const char         *name,
+                                                GError            **error);
+gboolean  ph_second_factors_remove_key         (PhVault            *vault,
+                                                const char         *id,
+                                                GError            **error);
+GPtrArray *ph_second_factors_list_keys         (PhVault            *vault,
+                                                GError            **error);
+gboolean  ph_second_factors_verify_key         (PhVault            *vault,
+                                                gboolean            user_verification,
+                                                GError            **error);
+void      ph_security_key_free                 (PhSecurityKey      *key);
 gboolean  ph_second_factors_verify             (PhVault            *vault,
                                                 const char         *code,
                                                 gint64              now,
