@@ -11,6 +11,8 @@
 #include "ph-approval-window.h"
 #include "ph-gtk-prompter.h"
 #include "ph-password-window.h"
+#include "ph-otp.h"
+#include "ph-second-factors.h"
 #include "ph-test-util.h"
 
 /* A script runs from a timeout while the prompt's nested loop waits for an answer. */
@@ -297,6 +299,75 @@ test_always_becomes_rule (void)
   ph_agent_lock (agent);
 }
 
+/* A critical entry with an authenticator app set up: the agent's window asks for the code (not
+ * the password), and the right one releases the secret. */
+typedef struct
+{
+  char *code;
+  gboolean asked_for_code;
+  guint source;
+} CodeScript;
+
+static gboolean
+type_code (gpointer data)
+{
+  CodeScript *script = data;
+  GtkWindow *window = find_window (PH_TYPE_PASSWORD_WINDOW);
+  GtkWidget *entry, *verify;
+
+  if (window == NULL)
+    return G_SOURCE_CONTINUE;
+  entry = find_widget (GTK_WIDGET (window), GTK_TYPE_PASSWORD_ENTRY, NULL);
+  verify = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, "_Verify");
+  if (verify == NULL || !gtk_widget_get_sensitive (verify))
+    return G_SOURCE_CONTINUE;
+  script->asked_for_code = g_str_equal (gtk_window_get_title (window), "Second Factor");
+  gtk_editable_set_text (GTK_EDITABLE (entry), script->code);
+  script->source = 0;
+  g_signal_emit_by_name (verify, "clicked");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_second_factor_window (void)
+{
+  g_autofree char *vault_path = g_build_filename (dir, "mfa.phvault", NULL);
+  g_autoptr(PhPrompter) prompter = ph_gtk_prompter_new ();
+  g_autoptr(PhSubject) subject = ph_subject_new (PH_SUBJECT_GUI, NULL);
+  g_autoptr(PhSecret) password = ph_secret_new_from_text ("master");
+  g_autoptr(PhAgent) agent = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSecret) secret = NULL;
+  g_autoptr(PhSecret) uri = ph_second_factors_new_totp_uri ("me");
+  g_autoptr(PhOtp) otp = ph_otp_new_from_uri (ph_secret_get_text (uri), NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *enrol_code = ph_otp_code_at (otp, now - 30);
+  CodeScript script = { ph_otp_code_at (otp, now), FALSE, 0 };
+  PhEntry *entry;
+
+  {
+    g_autoptr(PhVault) vault = ph_test_new_vault (vault_path, "master", NULL);
+    g_autoptr(PhEntry) bank = ph_test_add_entry (vault, "Bank", "me", "https://bank.example", "b4nk");
+
+    ph_entry_set_sensitivity (bank, PH_SENSITIVITY_CRITICAL);
+    g_assert_true (ph_second_factors_enroll_totp (vault, ph_secret_get_text (uri), enrol_code, now, &error));
+    g_assert_true (ph_vault_save (vault, NULL));
+  }
+  agent = ph_agent_new (vault_path);
+  ph_agent_set_prompter (agent, prompter, ph_gtk_prompter_unlock, NULL);
+  g_assert_true (ph_agent_unlock (agent, password, &error));
+  entry = ph_vault_find (ph_agent_get_vault (agent), "Bank", NULL);
+
+  script.source = g_timeout_add (20, type_code, &script);
+  secret = ph_broker_open (ph_agent_get_broker (agent), subject, PH_ACTION_REVEAL, entry, PH_FIELD_PASSWORD, &error);
+  g_clear_handle_id (&script.source, g_source_remove);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ph_secret_get_text (secret), ==, "b4nk");
+  g_assert_true (script.asked_for_code);
+  g_free (script.code);
+  ph_agent_lock (agent);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -316,6 +387,7 @@ main (int    argc,
   g_test_add_func ("/prompts/password", test_password);
   g_test_add_func ("/prompts/unlock-window", test_unlock_window);
   g_test_add_func ("/prompts/always-becomes-rule", test_always_becomes_rule);
+  g_test_add_func ("/prompts/second-factor-window", test_second_factor_window);
   status = g_test_run ();
   ph_test_remove_dir (dir);
   g_free (dir);
