@@ -426,7 +426,8 @@ return_error (GDBusMethodInvocation *invocation,
            ? "org.perihelion.Agent1.Error.NotFound"
            : name;
   else if (error->domain == PH_MFA_ERROR)
-    name = "org.perihelion.Agent1.Error.WrongCode";
+    name = error->code == PH_MFA_ERROR_NOT_ENROLLED ? "org.perihelion.Agent1.Error.NotFound"
+                                                    : "org.perihelion.Agent1.Error.WrongCode";
   else if (error->domain == PH_OAUTH_ERROR || error->domain == PH_OIDC_ERROR || error->domain == PH_JOSE_ERROR)
     name = "org.perihelion.Agent1.Error.SignInFailed";
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))

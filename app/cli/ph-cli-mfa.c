@@ -63,12 +63,14 @@ cmd_status (PhCli  *cli,
   if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_second_factors_get_info (vault, &info, &error))
     return ph_cli_fail (g_steal_pointer (&error));
   if (json)
-    g_print ("{\"totp\": %s, \"totp_enrolled_at\": %" G_GINT64_FORMAT ", \"recovery_codes\": %u}\n",
-             info.totp ? "true" : "false", info.totp_enrolled_at, info.recovery_codes);
+    g_print ("{\"totp\": %s, \"totp_enrolled_at\": %" G_GINT64_FORMAT ", \"recovery_codes\": %u, "
+             "\"security_keys\": %u}\n",
+             info.totp ? "true" : "false", info.totp_enrolled_at, info.recovery_codes, info.security_keys);
   else
     {
       g_print (_("Authenticator app: %s\n"), info.totp ? _("on") : _("off"));
       g_print (_("Recovery codes left: %u\n"), info.recovery_codes);
+      g_print (_("Security keys: %u\n"), info.security_keys);
     }
   return PH_EXIT_OK;
 }
@@ -153,6 +155,82 @@ cmd_recovery_codes (PhCli  *cli,
   return PH_EXIT_OK;
 }
 
+static int
+cmd_key_add (PhCli  *cli,
+             int     argc,
+             char  **argv)
+{
+  g_autofree char *name = NULL;
+  gboolean no_uv = FALSE;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("What to call the key"), "NAME" },
+    { "no-user-verification", 0, 0, G_OPTION_ARG_NONE, &no_uv, N_("A touch only, even if the key has a PIN"), NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(PhFido2Credential) credential = NULL;
+  fido_dev_t *dev;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error) ||
+      !(dev = ph_fido2_open_device (&error)))
+    return ph_cli_fail (g_steal_pointer (&error));
+  g_printerr (_("Touch your security key…\n"));
+  credential = ph_fido2_register (dev, PH_FIDO2_RP_ID, name ? name : g_get_user_name (), !no_uv, &error);
+  ph_fido2_close_device (dev);
+  if (credential == NULL ||
+      !ph_second_factors_add_key (vault, credential, credential->user_verification, name, &error) ||
+      !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  g_printerr (_("Registered (%s%s)\n"), credential->attestation,
+              credential->user_verification ? _(", with user verification") : "");
+  return PH_EXIT_OK;
+}
+
+static int
+cmd_key_list (PhCli  *cli,
+              int     argc,
+              char  **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !(keys = ph_second_factors_list_keys (vault, &error)))
+    return ph_cli_fail (g_steal_pointer (&error));
+  for (guint i = 0; i < keys->len; i++)
+    {
+      PhSecurityKey *key = g_ptr_array_index (keys, i);
+
+      g_print ("%s\t%s\t%s\t%u\n", key->id, key->name, key->user_verification ? "uv" : "-", key->counter);
+    }
+  return PH_EXIT_OK;
+}
+
+static int
+cmd_key_remove (PhCli  *cli,
+                int     argc,
+                char  **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+
+  if (!ph_cli_parse_options (&argc, &argv, _("ID"), entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (argc != 2)
+    return ph_cli_usage (_("mfa key-remove takes one ID (see mfa key-list)"));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error) ||
+      !ph_second_factors_remove_key (vault, argv[1], &error) || !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  return PH_EXIT_OK;
+}
+
 int
 ph_cli_cmd_mfa (PhCli  *cli,
                 int     argc,
@@ -167,10 +245,13 @@ ph_cli_cmd_mfa (PhCli  *cli,
     { "totp-enroll", cmd_totp_enroll },
     { "totp-remove", cmd_totp_remove },
     { "recovery-codes", cmd_recovery_codes },
+    { "key-add", cmd_key_add },
+    { "key-list", cmd_key_list },
+    { "key-remove", cmd_key_remove },
   };
 
   for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (subcommands); i++)
     if (strcmp (argv[1], subcommands[i].name) == 0)
       return subcommands[i].run (cli, argc - 1, argv + 1);
-  return ph_cli_usage (_("mfa takes status, totp-enroll, totp-remove or recovery-codes"));
+  return ph_cli_usage (_("mfa takes status, totp-enroll, totp-remove, recovery-codes, key-add, key-list or key-remove"));
 }

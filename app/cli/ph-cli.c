@@ -46,7 +46,7 @@ static const struct
   { "git-credential", ph_cli_cmd_git_credential, N_("get|store|erase  git credential helper") },
   { "policy", ph_cli_cmd_policy, N_("enforce|show|import|export|test  the access policy") },
   { "audit", ph_cli_cmd_audit, N_("verify|show [--json] [--since WHEN] [--entry E]  the audit log") },
-  { "mfa", ph_cli_cmd_mfa, N_("status [--json] | totp-enroll [--account NAME] | totp-remove | recovery-codes  second factors") },
+  { "mfa", ph_cli_cmd_mfa, N_("status [--json] | totp-enroll | totp-remove | recovery-codes | key-add [--name N] | key-list | key-remove ID  second factors") },
   { "oauth", ph_cli_cmd_oauth, N_("login PROVIDER|--issuer URL --client-id ID --device | list [--json] | token ACCOUNT | logout ACCOUNT") },
 };
 

@@ -386,6 +386,25 @@ test_second_factors (Fixture      *f,
   g_variant_get (reply, "(^a&s)", &codes);
   g_assert_cmpuint (g_strv_length ((char **) codes), ==, 10);
 
+  /* Security keys: none plugged in here, said as such; none listed; an unknown one not found. */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "AddSecurityKey", g_variant_new ("(sb)", "YubiKey", TRUE), &error);
+  g_assert_null (reply);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.NoDevice");
+  g_clear_error (&error);
+  reply = call (f, "ListSecurityKeys", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(a(ssbu))");
+  {
+    g_autoptr(GVariant) keys = g_variant_get_child_value (reply, 0);
+
+    g_assert_cmpuint (g_variant_n_children (keys), ==, 0);
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "RemoveSecurityKey", g_variant_new ("(s)", "bm9uZQ=="), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
+  g_clear_error (&error);
+
   /* "Bank" is critical: a second factor now, and nobody to ask. */
   g_clear_pointer (&reply, g_variant_unref);
   reply = call (f, "GetSecret", g_variant_new ("(sss)", "Bank", "password", "reveal"), &error);

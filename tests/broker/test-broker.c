@@ -546,7 +546,8 @@ test_step_up_security_key (Fixture      *f,
   credential = ph_fido2_register (dev, PH_FIDO2_RP_ID, "me", TRUE, &error);
   g_assert_no_error (error);
   ph_fido2_close_device (dev);
-  g_assert_true (ph_second_factors_add_key (f->vault, credential, TRUE, "Test key", &error));
+  g_assert_true (credential->user_verification);
+  g_assert_true (ph_second_factors_add_key (f->vault, credential, credential->user_verification, "Test key", &error));
   f->prompter->password = g_strdup ("master");
 
 #define OPEN_WITH(broker, entry) ph_broker_open ((broker), f->cli, PH_ACTION_REVEAL, (entry), PH_FIELD_PASSWORD, &error)

@@ -333,6 +333,19 @@ test_mfa (void)
     g_assert_cmpuint (g_strv_length (lines), ==, 11);
   }
 
+  /* Security keys: none plugged in here, said as such. */
+  {
+    g_auto(Result) key = { 0 };
+    g_auto(Result) keys = { 0 };
+
+    cli (&key, NULL, "mfa", "key-add", "--name", "YubiKey");
+    assert_one_line_error (&key);
+    g_assert_nonnull (strstr (key.err, "No security key is plugged in"));
+    cli (&keys, NULL, "mfa", "key-list");
+    g_assert_cmpint (keys.status, ==, 0);
+    g_assert_cmpstr (keys.out, ==, "");
+  }
+
   /* A critical entry wants a second factor every time: without a terminal, refused. */
   cli (&add, "bank-pw\n", "add", "Bank", "--sensitivity", "critical");
   g_assert_cmpint (add.status, ==, 0);

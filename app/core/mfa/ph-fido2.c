@@ -45,7 +45,8 @@ ph_fido2_credential_free (PhFido2Credential *credential)
 /**
  * ph_fido2_register:
  * @rp_id: the relying party id (Perihelion's: "perihelion.local" by default)
- * @user_verification: ask the key to verify the person (PIN or biometrics) too
+ * @user_verification: ask the key to verify the person (PIN or biometrics) too, when it can
+ *   (a key with neither registers with a touch only: @credential says which)
  *
  * Returns: (transfer full): the credential, with its attestation verified
  */
@@ -63,6 +64,8 @@ ph_fido2_register (fido_dev_t  *dev,
 
   randombytes_buf (challenge, sizeof challenge);
   randombytes_buf (user_id, sizeof user_id);
+  if (user_verification && fido_dev_supports_uv (dev) == FALSE && fido_dev_has_pin (dev) == FALSE)
+    user_verification = FALSE;
   if (!check (fido_cred_set_type (cred, COSE_ES256), "use ES256", error) ||
       !check (fido_cred_set_clientdata_hash (cred, challenge, sizeof challenge), "take the challenge", error) ||
       !check (fido_cred_set_rp (cred, rp_id, "Perihelion"), "take the relying party", error) ||
@@ -103,6 +106,7 @@ ph_fido2_register (fido_dev_t  *dev,
   credential->id = g_bytes_new (fido_cred_id_ptr (cred), fido_cred_id_len (cred));
   credential->public_key = g_bytes_new (fido_cred_pubkey_ptr (cred), fido_cred_pubkey_len (cred));
   credential->counter = fido_cred_sigcount (cred);
+  credential->user_verification = user_verification;
   fido_cred_free (&cred);
   return g_steal_pointer (&credential);
 }

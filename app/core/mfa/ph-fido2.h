@@ -24,6 +24,7 @@ typedef struct
   GBytes *id;                /* the credential id */
   GBytes *public_key;        /* ES256, x || y */
   guint32 counter;           /* the last signature counter seen */
+  gboolean user_verification; /* registered with PIN or biometrics */
   char *attestation;         /* what vouched for the key, for the person to see */
 } PhFido2Credential;
 
