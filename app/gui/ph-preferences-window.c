@@ -22,6 +22,9 @@ struct _PhPreferencesWindow
   GtkButton *totp_setup_button;
   GtkButton *totp_remove_button;
   AdwActionRow *recovery_row;
+  AdwExpanderRow *keys_row;
+  GtkButton *key_add_button;
+  GPtrArray *key_rows;
   GtkWidget *totp_page;
   GtkPicture *totp_qr;
   GtkLabel *totp_key_label;
@@ -230,10 +233,116 @@ factors_done (GObject      *object,
   }
 }
 
+static void refresh_factors (PhPreferencesWindow *self);
+
+static void
+remove_key_done (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ph_dbus_agent1_call_remove_security_key_finish (PH_DBUS_AGENT1 (object), result, &error))
+    toast_error (self, error);
+  else
+    toast (self, _("Security key removed"));
+  refresh_factors (self);
+}
+
+static void
+on_key_remove_clicked (GtkButton           *button,
+                       PhPreferencesWindow *self)
+{
+  ph_dbus_agent1_call_remove_security_key (self->agent, g_object_get_data (G_OBJECT (button), "ph-key-id"), NULL,
+                                           remove_key_done, g_object_ref (self));
+}
+
+static void
+keys_done (GObject      *object,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GVariant) keys = NULL;
+  GVariantIter iter;
+  const char *id, *name;
+  gboolean uv;
+  guint32 counter;
+
+  if (!ph_dbus_agent1_call_list_security_keys_finish (PH_DBUS_AGENT1 (object), &keys, result, NULL))
+    return;
+  for (guint i = 0; i < self->key_rows->len; i++)
+    adw_expander_row_remove (self->keys_row, g_ptr_array_index (self->key_rows, i));
+  g_ptr_array_set_size (self->key_rows, 0);
+  g_variant_iter_init (&iter, keys);
+  while (g_variant_iter_next (&iter, "(&s&sbu)", &id, &name, &uv, &counter))
+    {
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+      g_autofree char *label = g_strdup_printf (_("Remove %s"), name);
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), uv ? _("Touch and PIN or biometrics") : _("Touch"));
+      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (remove, "flat");
+      gtk_widget_set_tooltip_text (remove, label);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+      g_object_set_data_full (G_OBJECT (remove), "ph-key-id", g_strdup (id), g_free);
+      g_signal_connect (remove, "clicked", G_CALLBACK (on_key_remove_clicked), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+      adw_expander_row_add_row (self->keys_row, row);
+      g_ptr_array_add (self->key_rows, row);
+    }
+  {
+    g_autofree char *subtitle = self->key_rows->len
+                                ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u registered", "%u registered",
+                                                                self->key_rows->len), self->key_rows->len)
+                                : g_strdup (_("None registered"));
+
+    adw_expander_row_set_subtitle (self->keys_row, subtitle);
+  }
+}
+
 static void
 refresh_factors (PhPreferencesWindow *self)
 {
   ph_dbus_agent1_call_get_second_factors (self->agent, NULL, factors_done, g_object_ref (self));
+  ph_dbus_agent1_call_list_security_keys (self->agent, NULL, keys_done, g_object_ref (self));
+}
+
+static void
+add_key_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *attestation = NULL;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->key_add_button), TRUE);
+  if (!ph_dbus_agent1_call_add_security_key_finish (PH_DBUS_AGENT1 (object), &id, &attestation, result, &error))
+    {
+      toast_error (self, error);
+      g_object_set_data_full (G_OBJECT (self), "ph-last-key-error", ph_error_dup_message (error), g_free);
+      return;
+    }
+  {
+    g_autofree char *message = g_strdup_printf (_("Security key registered: %s"), attestation);
+
+    toast (self, message);
+  }
+  refresh_factors (self);
+}
+
+static void
+on_key_add_clicked (PhPreferencesWindow *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->key_add_button), FALSE);
+  toast (self, _("Touch your security key…"));
+  ph_dbus_agent1_call_add_security_key (self->agent, _("Security key"), TRUE, NULL, add_key_done, g_object_ref (self));
 }
 
 static void
@@ -409,6 +518,7 @@ ph_preferences_window_dispose (GObject *object)
 
   g_clear_object (&self->agent);
   g_clear_object (&self->totp_page);
+  g_clear_pointer (&self->key_rows, g_ptr_array_unref);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (ph_preferences_window_parent_class)->dispose (object);
 }
@@ -441,6 +551,9 @@ ph_preferences_window_class_init (PhPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_totp_back_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_totp_turn_on_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_recovery_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_key_add_clicked);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, keys_row);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, key_add_button);
   gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_row);
   gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_setup_button);
   gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_remove_button);
@@ -459,6 +572,7 @@ ph_preferences_window_init (PhPreferencesWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   /* The setup page is shown as a subpage, not part of the window until then: kept here. */
   g_object_ref_sink (self->totp_page);
+  self->key_rows = g_ptr_array_new ();
   self->settings = g_settings_new (APP_ID);
   g_settings_bind (self->settings, "auto-lock-timeout", self->lock_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "lock-on-session-lock", self->session_switch, "active", G_SETTINGS_BIND_DEFAULT);

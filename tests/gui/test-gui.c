@@ -977,6 +977,12 @@ codes_dialog_shown (gpointer data)
 }
 
 static gboolean
+key_error_shown (gpointer data)
+{
+  return g_object_get_data (G_OBJECT (data), "ph-last-key-error") != NULL;
+}
+
+static gboolean
 ten_codes_left (gpointer data)
 {
   return g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (need (data, "recovery_row"))), "10 unused") == 0;
@@ -1043,6 +1049,11 @@ test_preferences (void)
     adw_message_dialog_response (dialog, "done");
   }
   wait_until (ten_codes_left, window);
+  /* A security key: none plugged in here, said as such. */
+  click (need (window, "key_add_button"));
+  wait_until (key_error_shown, window);
+  g_assert_cmpstr (g_object_get_data (G_OBJECT (window), "ph-last-key-error"), ==, "No security key is plugged in");
+  g_assert_true (gtk_widget_get_sensitive (need (window, "key_add_button")));
   adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window), "security");
   wait_ms (300);
   screenshot (window, "second-factors.png");
