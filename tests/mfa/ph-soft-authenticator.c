@@ -2,7 +2,8 @@
  *
  * It speaks CTAPHID in 64-byte HID reports (INIT, CBOR, CANCEL) through libfido2's I/O hooks,
  * and CTAP2: authenticatorGetInfo, authenticatorMakeCredential (ES256 keys, "packed"
- * self-attestation) and authenticatorGetAssertion, with a signature counter. User presence is
+ * self-attestation) and authenticatorGetAssertion, with a signature counter, and the hmac-secret
+ * extension over ClientPIN key agreement (PIN/UV protocol 1). User presence is
  * always given; user verification is reported unless turned off (to test a client that requires
  * it). Keys are OpenSSL EC P-256; CBOR is libcbor. Credentials live in memory.
  * SPDX-License-Identifier: GPL-3.0-or-later */
@@ -11,7 +12,10 @@
 #include <string.h>
 #include <cbor.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -30,11 +34,14 @@ typedef struct
   guint8 id[32];
   guint8 rp_hash[32];
   EVP_PKEY *key;
+  gboolean hmac_secret;
+  guint8 cred_random[32];
 } Credential;
 
 struct _PhSoftAuthenticator
 {
   GPtrArray *credentials;
+  EVP_PKEY *agreement_key;   /* ClientPIN key agreement (PIN/UV protocol 1) */
   guint32 counter;
   gboolean report_uv;
   guint8 cid[4];
@@ -61,6 +68,7 @@ ph_soft_authenticator_new (void)
   PhSoftAuthenticator *self = g_new0 (PhSoftAuthenticator, 1);
 
   self->credentials = g_ptr_array_new_with_free_func (credential_free);
+  self->agreement_key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
   self->report_uv = TRUE;
   self->request = g_byte_array_new ();
   memcpy (self->cid, "\x01\x02\x03\x04", 4);
@@ -74,6 +82,7 @@ ph_soft_authenticator_free (PhSoftAuthenticator *self)
   if (self == NULL)
     return;
   g_ptr_array_unref (self->credentials);
+  EVP_PKEY_free (self->agreement_key);
   g_byte_array_unref (self->request);
   g_queue_clear_full (&self->replies, g_free);
   g_free (self);
@@ -190,8 +199,10 @@ map_get_text (cbor_item_t *map,
 static void
 get_info (PhSoftAuthenticator *self)
 {
-  cbor_item_t *info = cbor_new_definite_map (4);
+  cbor_item_t *info = cbor_new_definite_map (6);
   cbor_item_t *versions = cbor_new_definite_array (1);
+  cbor_item_t *extensions = cbor_new_definite_array (1);
+  cbor_item_t *protocols = cbor_new_definite_array (1);
   cbor_item_t *options = cbor_new_definite_map (3);
   static const guint8 aaguid[16] = "perihelion-test";
 
@@ -199,16 +210,21 @@ get_info (PhSoftAuthenticator *self)
   map_add (options, cbor_build_string ("rk"), cbor_build_bool (TRUE));
   map_add (options, cbor_build_string ("up"), cbor_build_bool (TRUE));
   map_add (options, cbor_build_string ("uv"), cbor_build_bool (TRUE));
+  cbor_array_push (extensions, cbor_move (cbor_build_string ("hmac-secret")));
+  cbor_array_push (protocols, cbor_move (cbor_build_uint8 (1)));
   map_add (info, cbor_build_uint8 (1), versions);
+  map_add (info, cbor_build_uint8 (2), extensions);
   map_add (info, cbor_build_uint8 (3), cbor_build_bytestring (aaguid, 16));
   map_add (info, cbor_build_uint8 (4), options);
   map_add (info, cbor_build_uint8 (5), cbor_build_uint16 (1200));
+  map_add (info, cbor_build_uint8 (6), protocols);
   reply_cbor (self, info);
 }
 
 /* The credential's public key as COSE (EC2, ES256, P-256, x, y). */
 static cbor_item_t *
-cose_key (EVP_PKEY *key)
+cose_key_alg (EVP_PKEY *key,
+              guint8    negative_alg)
 {
   cbor_item_t *cose = cbor_new_definite_map (5);
   guint8 x[32] = { 0 }, y[32] = { 0 };
@@ -221,21 +237,28 @@ cose_key (EVP_PKEY *key)
   BN_free (bx);
   BN_free (by);
   map_add (cose, cbor_build_uint8 (1), cbor_build_uint8 (2));
-  map_add (cose, cbor_build_uint8 (3), cbor_build_negint8 (6));          /* -7: ES256 */
+  map_add (cose, cbor_build_uint8 (3), cbor_build_negint8 (negative_alg)); /* -7: ES256, -25: ECDH */
   map_add (cose, cbor_build_negint8 (0), cbor_build_uint8 (1));          /* -1: crv P-256 */
   map_add (cose, cbor_build_negint8 (1), cbor_build_bytestring (x, 32)); /* -2: x */
   map_add (cose, cbor_build_negint8 (2), cbor_build_bytestring (y, 32)); /* -3: y */
   return cose;
 }
 
+static cbor_item_t *
+cose_key (EVP_PKEY *key)
+{
+  return cose_key_alg (key, 6);
+}
+
 static GByteArray *
 auth_data (PhSoftAuthenticator *self,
            const guint8        *rp_hash,
            gboolean             uv,
-           Credential          *attested)
+           Credential          *attested,
+           cbor_item_t         *extensions)
 {
   GByteArray *data = g_byte_array_new ();
-  guint8 flags = 0x01 | (uv && self->report_uv ? 0x04 : 0) | (attested ? 0x40 : 0);
+  guint8 flags = 0x01 | (uv && self->report_uv ? 0x04 : 0) | (attested ? 0x40 : 0) | (extensions ? 0x80 : 0);
   guint8 counter[4] = { self->counter >> 24, self->counter >> 16, self->counter >> 8, self->counter };
 
   g_byte_array_append (data, rp_hash, 32);
@@ -255,6 +278,15 @@ auth_data (PhSoftAuthenticator *self,
       g_byte_array_append (data, buffer, length);
       free (buffer);
       cbor_decref (&cose);
+    }
+  if (extensions)
+    {
+      unsigned char *buffer = NULL;
+      size_t size = 0, length = cbor_serialize_alloc (extensions, &buffer, &size);
+
+      g_byte_array_append (data, buffer, length);
+      free (buffer);
+      cbor_decref (&extensions);
     }
   return data;
 }
@@ -306,9 +338,24 @@ make_credential (PhSoftAuthenticator *self,
   RAND_bytes (credential->id, 32);
   SHA256 (cbor_string_handle (id), cbor_string_length (id), credential->rp_hash);
   credential->key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  RAND_bytes (credential->cred_random, 32);
+  {
+    cbor_item_t *wanted = map_get_text (map_get_uint (request, 6), "hmac-secret");
+
+    credential->hmac_secret = wanted && cbor_is_bool (wanted) && cbor_get_bool (wanted);
+  }
   g_ptr_array_add (self->credentials, credential);
   self->counter++;
-  data = auth_data (self, credential->rp_hash, option (map_get_uint (request, 7), "uv"), credential);
+  {
+    cbor_item_t *extensions = NULL;
+
+    if (credential->hmac_secret)
+      {
+        extensions = cbor_new_definite_map (1);
+        map_add (extensions, cbor_build_string ("hmac-secret"), cbor_build_bool (TRUE));
+      }
+    data = auth_data (self, credential->rp_hash, option (map_get_uint (request, 7), "uv"), credential, extensions);
+  }
   statement = cbor_new_definite_map (2);
   map_add (statement, cbor_build_string ("alg"), cbor_build_negint8 (6));
   map_add (statement, cbor_build_string ("sig"), sign (credential->key, data, cbor_bytestring_handle (cdh)));
@@ -317,6 +364,116 @@ make_credential (PhSoftAuthenticator *self,
   map_add (response, cbor_build_uint8 (2), cbor_build_bytestring (data->data, data->len));
   map_add (response, cbor_build_uint8 (3), statement);
   reply_cbor (self, response);
+}
+
+/* PIN/UV protocol 1: the shared secret is SHA-256 of the ECDH x coordinate. */
+static gboolean
+shared_secret (PhSoftAuthenticator *self,
+               cbor_item_t         *platform_cose,
+               guint8               secret[32])
+{
+  cbor_item_t *x = NULL, *y = NULL;
+  struct cbor_pair *pairs = platform_cose && cbor_isa_map (platform_cose) ? cbor_map_handle (platform_cose) : NULL;
+  guint8 point[65] = { 0x04 };
+  guint8 z[32];
+  size_t z_length = sizeof z;
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_utf8_string (OSSL_PKEY_PARAM_GROUP_NAME, (char *) "P-256", 0),
+    OSSL_PARAM_octet_string (OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point),
+    OSSL_PARAM_END
+  };
+  EVP_PKEY_CTX *ctx;
+  EVP_PKEY *peer = NULL;
+  gboolean ok;
+
+  for (size_t i = 0; pairs && i < cbor_map_size (platform_cose); i++)
+    if (cbor_isa_negint (pairs[i].key) && cbor_get_int (pairs[i].key) == 1)
+      x = pairs[i].value;
+    else if (cbor_isa_negint (pairs[i].key) && cbor_get_int (pairs[i].key) == 2)
+      y = pairs[i].value;
+  if (!x || !y || cbor_bytestring_length (x) != 32 || cbor_bytestring_length (y) != 32)
+    return FALSE;
+  memcpy (point + 1, cbor_bytestring_handle (x), 32);
+  memcpy (point + 33, cbor_bytestring_handle (y), 32);
+  ctx = EVP_PKEY_CTX_new_from_name (NULL, "EC", NULL);
+  ok = EVP_PKEY_fromdata_init (ctx) > 0 && EVP_PKEY_fromdata (ctx, &peer, EVP_PKEY_PUBLIC_KEY, params) > 0;
+  EVP_PKEY_CTX_free (ctx);
+  if (!ok)
+    return FALSE;
+  ctx = EVP_PKEY_CTX_new (self->agreement_key, NULL);
+  ok = EVP_PKEY_derive_init (ctx) > 0 && EVP_PKEY_derive_set_peer (ctx, peer) > 0 &&
+       EVP_PKEY_derive (ctx, z, &z_length) > 0;
+  EVP_PKEY_CTX_free (ctx);
+  EVP_PKEY_free (peer);
+  if (ok)
+    SHA256 (z, z_length, secret);
+  return ok;
+}
+
+static gboolean
+aes_cbc (const guint8 key[32],
+         gboolean      encrypt,
+         const guint8 *in,
+         gsize         length,
+         guint8       *out)
+{
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  static const guint8 iv[16] = { 0 };
+  int n = 0, m = 0;
+  gboolean ok = EVP_CipherInit_ex (ctx, EVP_aes_256_cbc (), NULL, key, iv, encrypt) &&
+                EVP_CIPHER_CTX_set_padding (ctx, 0) && EVP_CipherUpdate (ctx, out, &n, in, (int) length) &&
+                EVP_CipherFinal_ex (ctx, out + n, &m);
+
+  EVP_CIPHER_CTX_free (ctx);
+  return ok;
+}
+
+static void
+client_pin (PhSoftAuthenticator *self,
+            cbor_item_t         *request)
+{
+  cbor_item_t *sub = map_get_uint (request, 2);
+  cbor_item_t *response;
+
+  if (!sub || cbor_get_int (sub) != 2)   /* getKeyAgreement only: no PIN here */
+    {
+      reply_status (self, 0x01);
+      return;
+    }
+  response = cbor_new_definite_map (1);
+  map_add (response, cbor_build_uint8 (1), cose_key_alg (self->agreement_key, 24));   /* -25 */
+  reply_cbor (self, response);
+}
+
+/* The hmac-secret extension: HMAC-SHA-256(credRandom, salt), the salt and the answer encrypted
+ * with the shared secret, the salt authenticated. */
+static cbor_item_t *
+hmac_secret (PhSoftAuthenticator *self,
+             Credential          *credential,
+             cbor_item_t         *input)
+{
+  cbor_item_t *salt_enc = map_get_uint (input, 2), *salt_auth = map_get_uint (input, 3);
+  guint8 secret[32], mac[32], salt[64], output[64], encrypted[64];
+  unsigned int mac_length = sizeof mac;
+  gsize n;
+
+  if (!salt_enc || !salt_auth || !shared_secret (self, map_get_uint (input, 1), secret))
+    return NULL;
+  n = cbor_bytestring_length (salt_enc);
+  if ((n != 32 && n != 64) || cbor_bytestring_length (salt_auth) < 16)
+    return NULL;
+  HMAC (EVP_sha256 (), secret, 32, cbor_bytestring_handle (salt_enc), n, mac, &mac_length);
+  if (CRYPTO_memcmp (mac, cbor_bytestring_handle (salt_auth), 16) != 0 ||
+      !aes_cbc (secret, FALSE, cbor_bytestring_handle (salt_enc), n, salt))
+    return NULL;
+  for (gsize i = 0; i < n; i += 32)
+    {
+      mac_length = 32;
+      HMAC (EVP_sha256 (), credential->cred_random, 32, salt + i, 32, output + i, &mac_length);
+    }
+  if (!aes_cbc (secret, TRUE, output, n, encrypted))
+    return NULL;
+  return cbor_build_bytestring (encrypted, n);
 }
 
 static void
@@ -356,7 +513,24 @@ get_assertion (PhSoftAuthenticator *self,
       return;
     }
   self->counter++;
-  data = auth_data (self, rp_hash, option (map_get_uint (request, 5), "uv"), NULL);
+  {
+    cbor_item_t *wanted = map_get_text (map_get_uint (request, 4), "hmac-secret");
+    cbor_item_t *extensions = NULL;
+
+    if (wanted && cbor_isa_map (wanted) && found->hmac_secret)
+      {
+        cbor_item_t *output = hmac_secret (self, found, wanted);
+
+        if (output == NULL)
+          {
+            reply_status (self, 0x33);   /* CTAP2_ERR_PIN_AUTH_INVALID */
+            return;
+          }
+        extensions = cbor_new_definite_map (1);
+        map_add (extensions, cbor_build_string ("hmac-secret"), output);
+      }
+    data = auth_data (self, rp_hash, option (map_get_uint (request, 5), "uv"), NULL, extensions);
+  }
   descriptor = cbor_new_definite_map (2);
   map_add (descriptor, cbor_build_string ("id"), cbor_build_bytestring (found->id, 32));
   map_add (descriptor, cbor_build_string ("type"), cbor_build_string ("public-key"));
@@ -398,6 +572,8 @@ handle_message (PhSoftAuthenticator *self,
         make_credential (self, request);
       else if (data[0] == 0x02 && request && cbor_isa_map (request))
         get_assertion (self, request);
+      else if (data[0] == 0x06 && request && cbor_isa_map (request))
+        client_pin (self, request);
       else
         reply_status (self, 0x01);   /* CTAP1_ERR_INVALID_COMMAND */
       if (request)

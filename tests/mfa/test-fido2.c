@@ -76,6 +76,45 @@ test_register_and_assert (void)
   fido_dev_free (&dev);
 }
 
+/* hmac-secret: the same salt gives the same secret (and only with this key), another salt
+ * another one. */
+static void
+test_hmac_secret (void)
+{
+  g_autoptr(PhSoftAuthenticator) authenticator = ph_soft_authenticator_new ();
+  g_autoptr(PhSoftAuthenticator) other_authenticator = ph_soft_authenticator_new ();
+  fido_dev_t *dev = ph_soft_authenticator_open (authenticator);
+  g_autoptr(PhFido2Credential) credential = NULL;
+  g_autoptr(PhSecret) first = NULL;
+  g_autoptr(PhSecret) again = NULL;
+  g_autoptr(PhSecret) other = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 salt[32], salt2[32];
+
+  memset (salt, 7, sizeof salt);
+  memset (salt2, 9, sizeof salt2);
+  credential = ph_fido2_register_full (dev, RP, "alice", FALSE, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (credential->hmac_secret);
+  first = ph_fido2_hmac_secret (dev, RP, credential, salt, &error);
+  g_assert_no_error (error);
+  again = ph_fido2_hmac_secret (dev, RP, credential, salt, &error);
+  g_assert_no_error (error);
+  other = ph_fido2_hmac_secret (dev, RP, credential, salt2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (ph_secret_get_data (first), 32, ph_secret_get_data (again), 32);
+  g_assert_true (memcmp (ph_secret_get_data (first), ph_secret_get_data (other), 32) != 0);
+  fido_dev_close (dev);
+  fido_dev_free (&dev);
+
+  /* Another key does not have the credential. */
+  dev = ph_soft_authenticator_open (other_authenticator);
+  g_assert_null (ph_fido2_hmac_secret (dev, RP, credential, salt, &error));
+  g_assert_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_DEVICE);
+  fido_dev_close (dev);
+  fido_dev_free (&dev);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -83,5 +122,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   fido_init (0);
   g_test_add_func ("/mfa/fido2/register-and-assert", test_register_and_assert);
+  g_test_add_func ("/mfa/fido2/hmac-secret", test_hmac_secret);
   return g_test_run ();
 }

@@ -57,6 +57,22 @@ ph_fido2_register (fido_dev_t  *dev,
                    gboolean     user_verification,
                    GError     **error)
 {
+  return ph_fido2_register_full (dev, rp_id, user_name, user_verification, FALSE, error);
+}
+
+/**
+ * ph_fido2_register_full:
+ * @hmac_secret: ask for the hmac-secret extension (a secret the key derives from a salt, only
+ *   for this credential: what quick unlock wraps the vault key with)
+ */
+PhFido2Credential *
+ph_fido2_register_full (fido_dev_t  *dev,
+                        const char  *rp_id,
+                        const char  *user_name,
+                        gboolean     user_verification,
+                        gboolean     hmac_secret,
+                        GError     **error)
+{
   fido_cred_t *cred = fido_cred_new ();
   g_autoptr(PhFido2Credential) credential = NULL;
   guint8 challenge[32], user_id[16];
@@ -72,6 +88,7 @@ ph_fido2_register (fido_dev_t  *dev,
       !check (fido_cred_set_user (cred, user_id, sizeof user_id, user_name, user_name, NULL), "take the user", error) ||
       !check (fido_cred_set_rk (cred, FIDO_OPT_OMIT), "set the options", error) ||
       !check (fido_cred_set_uv (cred, user_verification ? FIDO_OPT_TRUE : FIDO_OPT_OMIT), "set the options", error) ||
+      (hmac_secret && !check (fido_cred_set_extensions (cred, FIDO_EXT_HMAC_SECRET), "derive secrets", error)) ||
       !check (fido_dev_make_cred (dev, cred, NULL), "make a credential", error))
     {
       fido_cred_free (&cred);
@@ -107,7 +124,14 @@ ph_fido2_register (fido_dev_t  *dev,
   credential->public_key = g_bytes_new (fido_cred_pubkey_ptr (cred), fido_cred_pubkey_len (cred));
   credential->counter = fido_cred_sigcount (cred);
   credential->user_verification = user_verification;
+  credential->hmac_secret = hmac_secret && (fido_cred_flags (cred) & 0x80);
   fido_cred_free (&cred);
+  if (hmac_secret && !credential->hmac_secret)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_DEVICE,
+                   _("The security key cannot derive secrets (no hmac-secret): it cannot unlock the vault"));
+      return NULL;
+    }
   return g_steal_pointer (&credential);
 }
 
@@ -273,4 +297,66 @@ ph_fido2_assert (fido_dev_t         *dev,
 
   g_ptr_array_add (one, credential);
   return ph_fido2_assert_any (dev, rp_id, one, user_verification, error) != NULL;
+}
+
+/**
+ * ph_fido2_hmac_secret:
+ * @salt: 32 bytes, kept with what the secret protects
+ *
+ * The secret the key derives for @credential from @salt (HMAC-SHA-256 with a random value only
+ * the key knows), after a touch; the assertion that carries it is checked like any other (the
+ * signature with the registered public key, presence, the counter).
+ *
+ * Returns: (transfer full): 32 bytes
+ */
+PhSecret *
+ph_fido2_hmac_secret (fido_dev_t         *dev,
+                      const char         *rp_id,
+                      PhFido2Credential  *credential,
+                      const guint8        salt[32],
+                      GError            **error)
+{
+  fido_assert_t *assert = fido_assert_new ();
+  es256_pk_t *pk = es256_pk_new ();
+  PhSecret *secret = NULL;
+  guint8 challenge[32];
+  guint32 counter;
+  int r;
+
+  randombytes_buf (challenge, sizeof challenge);
+  if (!check (fido_assert_set_clientdata_hash (assert, challenge, sizeof challenge), "take the challenge", error) ||
+      !check (fido_assert_set_rp (assert, rp_id), "take the relying party", error) ||
+      !check (fido_assert_allow_cred (assert, g_bytes_get_data (credential->id, NULL), g_bytes_get_size (credential->id)),
+              "take the credential", error) ||
+      !check (fido_assert_set_up (assert, FIDO_OPT_TRUE), "set the options", error) ||
+      !check (fido_assert_set_extensions (assert, FIDO_EXT_HMAC_SECRET), "derive secrets", error) ||
+      !check (fido_assert_set_hmac_salt (assert, salt, 32), "take the salt", error) ||
+      !check (fido_dev_get_assert (dev, assert, NULL), "derive the secret", error))
+    goto out;
+  if (es256_pk_from_ptr (pk, g_bytes_get_data (credential->public_key, NULL),
+                         g_bytes_get_size (credential->public_key)) != FIDO_OK ||
+      (r = fido_assert_verify (assert, 0, COSE_ES256, pk)) != FIDO_OK)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_SIGNATURE, _("The security key's answer does not verify"));
+      goto out;
+    }
+  counter = fido_assert_sigcount (assert, 0);
+  if ((counter != 0 || credential->counter != 0) && counter <= credential->counter)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_COUNTER,
+                   _("The security key's counter went back (%u after %u): it may have been cloned"), counter,
+                   credential->counter);
+      goto out;
+    }
+  if (fido_assert_hmac_secret_len (assert, 0) != 32)
+    {
+      g_set_error (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_DEVICE, _("The security key derived no secret"));
+      goto out;
+    }
+  credential->counter = counter;
+  secret = ph_secret_new_from_data (fido_assert_hmac_secret_ptr (assert, 0), 32);
+out:
+  es256_pk_free (&pk);
+  fido_assert_free (&assert);
+  return secret;
 }

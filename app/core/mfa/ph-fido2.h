@@ -5,6 +5,8 @@
 #include <fido.h>
 #include <glib.h>
 
+#include "ph-secret.h"
+
 G_BEGIN_DECLS
 
 #define PH_FIDO2_ERROR (ph_fido2_error_quark ())
@@ -25,6 +27,7 @@ typedef struct
   GBytes *public_key;        /* ES256, x || y */
   guint32 counter;           /* the last signature counter seen */
   gboolean user_verification; /* registered with PIN or biometrics */
+  gboolean hmac_secret;       /* the key derives secrets for it (quick unlock) */
   char *attestation;         /* what vouched for the key, for the person to see */
 } PhFido2Credential;
 
@@ -42,6 +45,17 @@ PhFido2Credential *ph_fido2_register         (fido_dev_t         *dev,
                                               const char         *rp_id,
                                               const char         *user_name,
                                               gboolean            user_verification,
+                                              GError            **error);
+PhFido2Credential *ph_fido2_register_full    (fido_dev_t         *dev,
+                                              const char         *rp_id,
+                                              const char         *user_name,
+                                              gboolean            user_verification,
+                                              gboolean            hmac_secret,
+                                              GError            **error);
+PhSecret          *ph_fido2_hmac_secret      (fido_dev_t         *dev,
+                                              const char         *rp_id,
+                                              PhFido2Credential  *credential,
+                                              const guint8        salt[32],
                                               GError            **error);
 gboolean           ph_fido2_assert           (fido_dev_t         *dev,
                                               const char         *rp_id,
