@@ -1110,6 +1110,166 @@ ph_vault_forget_on_device (PhVault    *self,
   return TRUE;
 }
 
+/* Security key slot (type 4): credential id length (2, LE), credential id, ES256 public key
+ * (64), salt (32), W. The slot key comes from the key's hmac-secret for the salt. */
+#define SECURITY_KEY_SLOT_CONTEXT "perihelion fido2 slot v1"
+
+static PhSecret *
+security_key_slot_key (const PhSecret *secret,
+                       const guint8   *salt)
+{
+  guint8 message[sizeof SECURITY_KEY_SLOT_CONTEXT - 1 + 32];
+
+  memcpy (message, SECURITY_KEY_SLOT_CONTEXT, sizeof SECURITY_KEY_SLOT_CONTEXT - 1);
+  memcpy (message + sizeof SECURITY_KEY_SLOT_CONTEXT - 1, salt, 32);
+  return ph_crypto_keyed_hash (secret, message, sizeof message);
+}
+
+/* The parts of a security key slot body, checked against its length. */
+static gboolean
+parse_security_key_slot (GBytes        *body,
+                         gsize         *id_length,
+                         const guint8 **id,
+                         const guint8 **public_key,
+                         const guint8 **salt,
+                         const guint8 **wrapped)
+{
+  gsize length;
+  const guint8 *data = g_bytes_get_data (body, &length);
+
+  if (length < 2)
+    return FALSE;
+  *id_length = data[0] | (data[1] << 8);
+  if (*id_length == 0 || length != 2 + *id_length + 64 + 32 + PH_KEY_BYTES + PH_SEAL_OVERHEAD)
+    return FALSE;
+  *id = data + 2;
+  *public_key = *id + *id_length;
+  *salt = *public_key + 64;
+  *wrapped = *salt + 32;
+  return TRUE;
+}
+
+/**
+ * ph_vault_set_security_key_slot:
+ * @secret: the key's hmac-secret for @salt
+ *
+ * Adds (or replaces) the slot that opens the vault with a security key; the password slot stays.
+ */
+gboolean
+ph_vault_set_security_key_slot (PhVault         *self,
+                                GBytes          *credential_id,
+                                GBytes          *public_key,
+                                const guint8     salt[32],
+                                const PhSecret  *secret,
+                                GError         **error)
+{
+  g_autoptr(PhSecret) slot_key = NULL;
+  gsize id_length = g_bytes_get_size (credential_id);
+  gsize length = 2 + id_length + 64 + 32 + PH_KEY_BYTES + PH_SEAL_OVERHEAD;
+  guint8 *body;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+
+  if (!require_unlocked (self, error))
+    return FALSE;
+  if (id_length == 0 || id_length > 1024 || g_bytes_get_size (public_key) != 64 || ph_secret_get_length (secret) != 32)
+    {
+      g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_INVALID, _("This security key cannot hold a vault key"));
+      return FALSE;
+    }
+  body = g_malloc0 (length);
+  body[0] = id_length & 0xff;
+  body[1] = (id_length >> 8) & 0xff;
+  memcpy (body + 2, g_bytes_get_data (credential_id, NULL), id_length);
+  memcpy (body + 2 + id_length, g_bytes_get_data (public_key, NULL), 64);
+  memcpy (body + 2 + id_length + 64, salt, 32);
+  slot_key = security_key_slot_key (secret, salt);
+  wrap_vault_key (self, slot_key, PH_KEY_SLOT_SECURITY_KEY, body + 2 + id_length + 64 + 32);
+  replace_slot (self, PH_KEY_SLOT_SECURITY_KEY, g_bytes_new_take (body, length));
+  return TRUE;
+}
+
+/**
+ * ph_vault_get_security_key_slot:
+ *
+ * What a security key needs to open the vault (readable while it is locked).
+ */
+gboolean
+ph_vault_get_security_key_slot (PhVault   *self,
+                                GBytes   **credential_id,
+                                GBytes   **public_key,
+                                guint8     salt[32],
+                                GError   **error)
+{
+  PhKeySlot *slot;
+  const guint8 *id, *pk, *s, *wrapped;
+  gsize id_length;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+
+  if (!ensure_file (self, error))
+    return FALSE;
+  if (!(slot = find_slot (self->file->slots, PH_KEY_SLOT_SECURITY_KEY)))
+    {
+      g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_NO_SLOT, _("No security key opens this vault"));
+      return FALSE;
+    }
+  if (!parse_security_key_slot (slot->body, &id_length, &id, &pk, &s, &wrapped))
+    {
+      g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_CORRUPT, _("A key slot of the vault is damaged"));
+      return FALSE;
+    }
+  *credential_id = g_bytes_new (id, id_length);
+  *public_key = g_bytes_new (pk, 64);
+  memcpy (salt, s, 32);
+  return TRUE;
+}
+
+gboolean
+ph_vault_unlock_with_security_key (PhVault         *self,
+                                   const PhSecret  *secret,
+                                   GError         **error)
+{
+  g_autoptr(PhSecret) slot_key = NULL;
+  g_autoptr(PhSecret) vault_key = NULL;
+  const guint8 *id, *pk, *salt, *wrapped;
+  gsize id_length;
+  PhKeySlot *slot;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+
+  if (!ensure_file (self, error))
+    return FALSE;
+  if (!(slot = find_slot (self->file->slots, PH_KEY_SLOT_SECURITY_KEY)) ||
+      !parse_security_key_slot (slot->body, &id_length, &id, &pk, &salt, &wrapped))
+    {
+      g_set_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_NO_SLOT, _("No security key opens this vault"));
+      return FALSE;
+    }
+  slot_key = security_key_slot_key (secret, salt);
+  if (!(vault_key = unwrap_vault_key (self->vault_id, slot_key, PH_KEY_SLOT_SECURITY_KEY, wrapped)))
+    return wrong_password (error, _("This security key does not open this vault"));
+  return finish_unlock (self, vault_key, error);
+}
+
+gboolean
+ph_vault_remove_security_key_slot (PhVault  *self,
+                                   GError  **error)
+{
+  PhKeySlot *slot;
+
+  g_return_val_if_fail (PH_IS_VAULT (self), FALSE);
+
+  if (!require_unlocked (self, error))
+    return FALSE;
+  if ((slot = find_slot (self->slots, PH_KEY_SLOT_SECURITY_KEY)))
+    {
+      g_ptr_array_remove (self->slots, slot);
+      self->slots_changed = TRUE;
+    }
+  return TRUE;
+}
+
 PhEntry *
 ph_vault_lookup (PhVault    *self,
                  const char *id)

@@ -33,6 +33,7 @@ typedef enum
   PH_KEY_SLOT_PASSWORD = 1,
   PH_KEY_SLOT_RECOVERY = 2,
   PH_KEY_SLOT_KEYSTORE = 3,
+  PH_KEY_SLOT_SECURITY_KEY = 4,
 } PhKeySlotType;
 
 #define PH_TYPE_VAULT (ph_vault_get_type ())
@@ -90,6 +91,22 @@ PhSecret   *ph_vault_get_second_factors        (PhVault           *self,
                                                 GError           **error);
 gboolean    ph_vault_set_second_factors        (PhVault           *self,
                                                 const PhSecret    *state,
+                                                GError           **error);
+gboolean    ph_vault_set_security_key_slot     (PhVault           *self,
+                                                GBytes            *credential_id,
+                                                GBytes            *public_key,
+                                                const guint8       salt[32],
+                                                const PhSecret    *secret,
+                                                GError           **error);
+gboolean    ph_vault_get_security_key_slot     (PhVault           *self,
+                                                GBytes           **credential_id,
+                                                GBytes           **public_key,
+                                                guint8             salt[32],
+                                                GError           **error);
+gboolean    ph_vault_unlock_with_security_key  (PhVault           *self,
+                                                const PhSecret    *secret,
+                                                GError           **error);
+gboolean    ph_vault_remove_security_key_slot  (PhVault           *self,
                                                 GError           **error);
 gboolean    ph_vault_save                      (PhVault           *self,
                                                 GError           **error);

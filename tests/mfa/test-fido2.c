@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "ph-fido2.h"
+#include "ph-quick-unlock.h"
+#include "ph-test-util.h"
 #include "ph-soft-authenticator.h"
 
 #define RP "perihelion.local"
@@ -115,13 +117,77 @@ test_hmac_secret (void)
   fido_dev_free (&dev);
 }
 
+/* Quick unlock: the vault opened with the security key (and only with it); the password still
+ * opens it; the slot survives a save. */
+static void
+test_quick_unlock (void)
+{
+  g_autofree char *dir = ph_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "v.phvault", NULL);
+  g_autoptr(PhSoftAuthenticator) authenticator = ph_soft_authenticator_new ();
+  g_autoptr(PhSoftAuthenticator) stranger = ph_soft_authenticator_new ();
+  g_autoptr(GError) error = NULL;
+  fido_dev_t *dev = ph_soft_authenticator_open (authenticator);
+
+  {
+    g_autoptr(PhVault) vault = ph_test_new_vault (path, "master", NULL);
+
+    g_object_unref (ph_test_add_entry (vault, "GitHub", "me", "https://github.com", "s3cr3t"));
+    g_assert_true (ph_quick_unlock_enroll (vault, dev, "alice", &error));
+    g_assert_no_error (error);
+    g_assert_true (ph_vault_has_slot (vault, PH_KEY_SLOT_SECURITY_KEY));
+    g_assert_true (ph_vault_save (vault, &error));
+  }
+  /* A locked vault, opened with the key. */
+  {
+    g_autoptr(PhVault) vault = ph_vault_load (path, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (ph_vault_get_locked (vault));
+    g_assert_true (ph_quick_unlock (vault, dev, &error));
+    g_assert_no_error (error);
+    g_assert_false (ph_vault_get_locked (vault));
+    ph_test_assert_secret (vault, ph_vault_find (vault, "GitHub", NULL), PH_FIELD_PASSWORD, "s3cr3t");
+  }
+  /* Another key: refused, still locked. */
+  {
+    g_autoptr(PhVault) vault = ph_vault_load (path, &error);
+    fido_dev_t *other = ph_soft_authenticator_open (stranger);
+
+    g_assert_false (ph_quick_unlock (vault, other, &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    g_assert_true (ph_vault_get_locked (vault));
+    fido_dev_close (other);
+    fido_dev_free (&other);
+  }
+  /* The password still opens it; removing the slot leaves the password. */
+  {
+    g_autoptr(PhVault) vault = ph_test_open_vault (path, "master");
+
+    g_assert_true (ph_vault_remove_security_key_slot (vault, &error));
+    g_assert_true (ph_vault_save (vault, &error));
+  }
+  {
+    g_autoptr(PhVault) vault = ph_vault_load (path, &error);
+
+    g_assert_false (ph_quick_unlock (vault, dev, &error));
+    g_assert_error (error, PH_VAULT_ERROR, PH_VAULT_ERROR_NO_SLOT);
+  }
+  fido_dev_close (dev);
+  fido_dev_free (&dev);
+  ph_test_remove_dir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   fido_init (0);
+  ph_crypto_init ();
   g_test_add_func ("/mfa/fido2/register-and-assert", test_register_and_assert);
   g_test_add_func ("/mfa/fido2/hmac-secret", test_hmac_secret);
+  g_test_add_func ("/mfa/fido2/quick-unlock", test_quick_unlock);
   return g_test_run ();
 }
