@@ -11,6 +11,7 @@
 
 #include "ph-agent-mfa.h"
 #include "ph-agent-private.h"
+#include "ph-quick-unlock.h"
 #include "ph-second-factors.h"
 
 struct _PhAgentMfa
@@ -307,6 +308,235 @@ handle_remove_key (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+/* Quick unlock */
+
+static gboolean
+handle_get_unlock_methods (PhDBusAgent1          *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           PhAgentMfa            *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSubject) subject = ph_agent_dup_caller (self->agent, invocation, &error);
+  g_autoptr(PhVault) file = NULL;
+  g_autoptr(GPtrArray) methods = g_ptr_array_new ();
+  PhVault *vault;
+
+  if (subject == NULL)
+    {
+      ph_agent_return_error (invocation, error);
+      return TRUE;
+    }
+  /* Unlocked, the vault in hand; locked, its file's header. */
+  if (!(vault = ph_agent_get_vault (self->agent)) && !(vault = file = ph_vault_load (ph_agent_get_vault_path (self->agent), NULL)))
+    {
+      ph_dbus_agent1_complete_get_unlock_methods (skeleton, invocation, (const char *[]) { NULL });
+      return TRUE;
+    }
+  if (ph_vault_has_slot (vault, PH_KEY_SLOT_PASSWORD))
+    g_ptr_array_add (methods, (gpointer) "password");
+  if (ph_vault_has_slot (vault, PH_KEY_SLOT_SECURITY_KEY))
+    g_ptr_array_add (methods, (gpointer) "security-key");
+  if (ph_vault_has_slot (vault, PH_KEY_SLOT_KEYSTORE))
+    g_ptr_array_add (methods, (gpointer) "device");
+  g_ptr_array_add (methods, NULL);
+  ph_dbus_agent1_complete_get_unlock_methods (skeleton, invocation, (const char * const *) methods->pdata);
+  return TRUE;
+}
+
+typedef struct
+{
+  PhAgentMfa *mfa;
+  GDBusMethodInvocation *invocation;
+  char *name;
+  PhVault *vault;                 /* unlocking: the file being opened */
+  PhFido2Credential *credential;  /* setting up */
+  guint8 salt[32];
+  PhSecret *secret;
+} KeyJob;
+
+static void
+key_job_free (gpointer data)
+{
+  KeyJob *job = data;
+
+  g_free (job->name);
+  g_clear_object (&job->vault);
+  g_clear_pointer (&job->credential, ph_fido2_credential_free);
+  g_clear_pointer (&job->secret, ph_secret_unref);
+  g_free (job);
+}
+
+static void
+return_key_error (GDBusMethodInvocation *invocation,
+                  const GError          *error)
+{
+  if (g_error_matches (error, PH_FIDO2_ERROR, PH_FIDO2_ERROR_NO_DEVICE))
+    g_dbus_method_invocation_return_dbus_error (invocation, "org.perihelion.Agent1.Error.NoDevice", error->message);
+  else if (g_error_matches (error, PH_VAULT_ERROR, PH_VAULT_ERROR_NO_SLOT))
+    g_dbus_method_invocation_return_dbus_error (invocation, "org.perihelion.Agent1.Error.NotFound", error->message);
+  else
+    ph_agent_return_error (invocation, error);
+}
+
+static void
+unlock_key_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  KeyJob *job = task_data;
+  GError *error = NULL;
+  fido_dev_t *dev = NULL;
+
+  if ((job->vault = ph_vault_load (ph_agent_get_vault_path (job->mfa->agent), &error)) &&
+      !ph_vault_has_slot (job->vault, PH_KEY_SLOT_SECURITY_KEY))
+    g_set_error (&error, PH_VAULT_ERROR, PH_VAULT_ERROR_NO_SLOT, _("No security key opens this vault"));
+  if (error == NULL && (dev = ph_fido2_open_device (&error)) && ph_quick_unlock (job->vault, dev, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+  ph_fido2_close_device (dev);
+}
+
+static void
+unlock_key_done (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  KeyJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (g_error_matches (error, PH_VAULT_ERROR, PH_VAULT_ERROR_WRONG_PASSWORD))
+        ph_agent_note_wrong_password (job->mfa->agent);
+      return_key_error (job->invocation, error);
+      return;
+    }
+  if (ph_agent_get_vault (job->mfa->agent) == NULL && !ph_agent_adopt_vault (job->mfa->agent, job->vault, &error))
+    {
+      ph_agent_return_error (job->invocation, error);
+      return;
+    }
+  /* A touch is not the master password: no re-authentication is counted. */
+  ph_broker_set_session (ph_agent_get_broker (job->mfa->agent), g_get_real_time (), 0);
+  ph_dbus_agent1_complete_unlock_with_security_key (job->mfa->skeleton, job->invocation);
+}
+
+static gboolean
+handle_unlock_with_key (PhDBusAgent1          *skeleton,
+                        GDBusMethodInvocation *invocation,
+                        PhAgentMfa            *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSubject) subject = ph_agent_dup_caller (self->agent, invocation, &error);
+  g_autoptr(GTask) task = NULL;
+  KeyJob *job;
+
+  if (subject == NULL || !ph_agent_check_unlock_allowed (self->agent, &error))
+    {
+      ph_agent_return_error (invocation, error);
+      return TRUE;
+    }
+  if (ph_agent_get_vault (self->agent))
+    {
+      ph_dbus_agent1_complete_unlock_with_security_key (skeleton, invocation);
+      return TRUE;
+    }
+  job = g_new0 (KeyJob, 1);
+  job->mfa = self;
+  job->invocation = invocation;
+  task = g_task_new (NULL, NULL, unlock_key_done, NULL);
+  g_task_set_task_data (task, job, key_job_free);
+  g_task_run_in_thread (task, unlock_key_thread);
+  return TRUE;
+}
+
+static void
+enable_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  KeyJob *job = task_data;
+  GError *error = NULL;
+  fido_dev_t *dev = ph_fido2_open_device (&error);
+
+  if (dev && (job->credential = ph_quick_unlock_prepare (dev, job->name, job->salt, &job->secret, &error)))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+  ph_fido2_close_device (dev);
+}
+
+static void
+enable_done (GObject      *object,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  KeyJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  PhVault *vault = ph_agent_get_vault (job->mfa->agent);
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      return_key_error (job->invocation, error);
+      return;
+    }
+  if (vault == NULL ||
+      !ph_vault_set_security_key_slot (vault, job->credential->id, job->credential->public_key, job->salt, job->secret,
+                                       &error) ||
+      !ph_agent_save (job->mfa->agent, &error))
+    {
+      if (error)
+        ph_agent_return_error (job->invocation, error);
+      else
+        g_dbus_method_invocation_return_dbus_error (job->invocation, "org.perihelion.Agent1.Error.Locked",
+                                                    _("The vault was locked meanwhile"));
+      return;
+    }
+  ph_dbus_agent1_complete_enable_quick_unlock (job->mfa->skeleton, job->invocation);
+}
+
+static gboolean
+handle_enable_quick_unlock (PhDBusAgent1          *skeleton,
+                            GDBusMethodInvocation *invocation,
+                            const char            *name,
+                            PhAgentMfa            *self)
+{
+  g_autoptr(PhSubject) subject = begin_admin (self, invocation);
+  g_autoptr(GTask) task = NULL;
+  KeyJob *job;
+
+  if (subject == NULL)
+    return TRUE;
+  ph_agent_flush_audit (self->agent);
+  job = g_new0 (KeyJob, 1);
+  job->mfa = self;
+  job->invocation = invocation;
+  job->name = g_strdup (name);
+  task = g_task_new (NULL, NULL, enable_done, NULL);
+  g_task_set_task_data (task, job, key_job_free);
+  g_task_run_in_thread (task, enable_thread);
+  return TRUE;
+}
+
+static gboolean
+handle_disable_quick_unlock (PhDBusAgent1          *skeleton,
+                             GDBusMethodInvocation *invocation,
+                             PhAgentMfa            *self)
+{
+  g_autoptr(PhSubject) subject = begin_admin (self, invocation);
+  g_autoptr(GError) error = NULL;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_vault_remove_security_key_slot (ph_agent_get_vault (self->agent), &error) || !ph_agent_save (self->agent, &error))
+    return ph_agent_fail_call (self->agent, invocation, error);
+  ph_dbus_agent1_complete_disable_quick_unlock (skeleton, invocation);
+  return TRUE;
+}
+
 PhAgentMfa *
 ph_agent_mfa_new (PhAgent      *agent,
                   PhDBusAgent1 *skeleton)
@@ -324,6 +554,10 @@ ph_agent_mfa_new (PhAgent      *agent,
   g_signal_connect (skeleton, "handle-add-security-key", G_CALLBACK (handle_add_key), self);
   g_signal_connect (skeleton, "handle-list-security-keys", G_CALLBACK (handle_list_keys), self);
   g_signal_connect (skeleton, "handle-remove-security-key", G_CALLBACK (handle_remove_key), self);
+  g_signal_connect (skeleton, "handle-get-unlock-methods", G_CALLBACK (handle_get_unlock_methods), self);
+  g_signal_connect (skeleton, "handle-unlock-with-security-key", G_CALLBACK (handle_unlock_with_key), self);
+  g_signal_connect (skeleton, "handle-enable-quick-unlock", G_CALLBACK (handle_enable_quick_unlock), self);
+  g_signal_connect (skeleton, "handle-disable-quick-unlock", G_CALLBACK (handle_disable_quick_unlock), self);
   return self;
 }
 

@@ -405,12 +405,38 @@ test_second_factors (Fixture      *f,
   assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
   g_clear_error (&error);
 
+  /* Quick unlock: only the password opens this vault; setting it up needs a key plugged in;
+   * locked, a key cannot open it. */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "GetUnlockMethods", NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree const char **methods = NULL;
+
+    g_variant_get (reply, "(^a&s)", &methods);
+    g_assert_cmpuint (g_strv_length ((char **) methods), ==, 1);
+    g_assert_cmpstr (methods[0], ==, "password");
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "EnableQuickUnlock", g_variant_new ("(s)", "YubiKey"), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.NoDevice");
+  g_clear_error (&error);
+
   /* "Bank" is critical: a second factor now, and nobody to ask. */
   g_clear_pointer (&reply, g_variant_unref);
   reply = call (f, "GetSecret", g_variant_new ("(sss)", "Bank", "password", "reveal"), &error);
   g_assert_null (reply);
   assert_dbus_error (error, "org.perihelion.Agent1.Error.Reauth");
   g_assert_nonnull (strstr (error->message, "second factor"));
+  g_clear_error (&error);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "Lock", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call (f, "UnlockWithSecurityKey", NULL, &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
+  g_assert_nonnull (strstr (error->message, "No security key opens this vault"));
 }
 
 static void

@@ -14,6 +14,32 @@
 
 #include "ph-quick-unlock.h"
 
+/**
+ * ph_quick_unlock_prepare:
+ * @salt: (out): the new salt
+ * @out_secret: (out): the key's secret for it
+ *
+ * The security key's part of setting up (two touches, no vault needed: it can run in a thread).
+ *
+ * Returns: (transfer full): the credential
+ */
+PhFido2Credential *
+ph_quick_unlock_prepare (fido_dev_t   *dev,
+                         const char   *name,
+                         guint8        salt[32],
+                         PhSecret    **out_secret,
+                         GError      **error)
+{
+  g_autoptr(PhFido2Credential) credential = NULL;
+
+  randombytes_buf (salt, 32);
+  if (!(credential = ph_fido2_register_full (dev, PH_FIDO2_RP_ID, name && *name ? name : g_get_user_name (), FALSE,
+                                             TRUE, error)) ||
+      !(*out_secret = ph_fido2_hmac_secret (dev, PH_FIDO2_RP_ID, credential, salt, error)))
+    return NULL;
+  return g_steal_pointer (&credential);
+}
+
 gboolean
 ph_quick_unlock_enroll (PhVault     *vault,
                         fido_dev_t  *dev,
@@ -24,11 +50,24 @@ ph_quick_unlock_enroll (PhVault     *vault,
   g_autoptr(PhSecret) secret = NULL;
   guint8 salt[32];
 
-  randombytes_buf (salt, sizeof salt);
-  if (!(credential = ph_fido2_register_full (dev, PH_FIDO2_RP_ID, name ? name : g_get_user_name (), FALSE, TRUE, error)) ||
-      !(secret = ph_fido2_hmac_secret (dev, PH_FIDO2_RP_ID, credential, salt, error)))
+  if (!(credential = ph_quick_unlock_prepare (dev, name, salt, &secret, error)))
     return FALSE;
   return ph_vault_set_security_key_slot (vault, credential->id, credential->public_key, salt, secret, error);
+}
+
+/* The security key's secret for the vault's slot (read from the locked file), after a touch. */
+gboolean
+ph_quick_unlock_secret (PhVault     *vault,
+                        fido_dev_t  *dev,
+                        PhSecret   **out_secret,
+                        GError     **error)
+{
+  g_autoptr(PhFido2Credential) credential = g_new0 (PhFido2Credential, 1);
+  guint8 salt[32];
+
+  if (!ph_vault_get_security_key_slot (vault, &credential->id, &credential->public_key, salt, error))
+    return FALSE;
+  return (*out_secret = ph_fido2_hmac_secret (dev, PH_FIDO2_RP_ID, credential, salt, error)) != NULL;
 }
 
 gboolean
@@ -36,12 +75,8 @@ ph_quick_unlock (PhVault     *vault,
                  fido_dev_t  *dev,
                  GError     **error)
 {
-  g_autoptr(PhFido2Credential) credential = g_new0 (PhFido2Credential, 1);
   g_autoptr(PhSecret) secret = NULL;
-  guint8 salt[32];
 
-  if (!ph_vault_get_security_key_slot (vault, &credential->id, &credential->public_key, salt, error) ||
-      !(secret = ph_fido2_hmac_secret (dev, PH_FIDO2_RP_ID, credential, salt, error)))
-    return FALSE;
-  return ph_vault_unlock_with_security_key (vault, secret, error);
+  return ph_quick_unlock_secret (vault, dev, &secret, error) &&
+         ph_vault_unlock_with_security_key (vault, secret, error);
 }
