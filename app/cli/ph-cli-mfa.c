@@ -16,6 +16,7 @@
 #include "ph-cli.h"
 #include "ph-otp.h"
 #include "ph-qr.h"
+#include "ph-quick-unlock.h"
 #include "ph-second-factors.h"
 
 /* A QR code in text, two modules a line, as `qrencode -t UTF8` draws it: light modules are
@@ -231,6 +232,52 @@ cmd_key_remove (PhCli  *cli,
   return PH_EXIT_OK;
 }
 
+static int
+cmd_quick_unlock_enable (PhCli  *cli,
+                         int     argc,
+                         char  **argv)
+{
+  g_autofree char *name = NULL;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("What to call the key"), "NAME" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+  fido_dev_t *dev;
+  gboolean enrolled;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error) ||
+      !(dev = ph_fido2_open_device (&error)))
+    return ph_cli_fail (g_steal_pointer (&error));
+  g_printerr (_("Touch your security key (twice)…\n"));
+  enrolled = ph_quick_unlock_enroll (vault, dev, name, &error);
+  ph_fido2_close_device (dev);
+  if (!enrolled || !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  g_printerr (_("Quick unlock is on: perihelion-cli --security-key, or the app's unlock page\n"));
+  return PH_EXIT_OK;
+}
+
+static int
+cmd_quick_unlock_disable (PhCli  *cli,
+                          int     argc,
+                          char  **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+
+  if (!ph_cli_parse_options (&argc, &argv, "", entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error) ||
+      !ph_vault_remove_security_key_slot (vault, &error) || !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  return PH_EXIT_OK;
+}
+
 int
 ph_cli_cmd_mfa (PhCli  *cli,
                 int     argc,
@@ -248,10 +295,13 @@ ph_cli_cmd_mfa (PhCli  *cli,
     { "key-add", cmd_key_add },
     { "key-list", cmd_key_list },
     { "key-remove", cmd_key_remove },
+    { "quick-unlock-enable", cmd_quick_unlock_enable },
+    { "quick-unlock-disable", cmd_quick_unlock_disable },
   };
 
   for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (subcommands); i++)
     if (strcmp (argv[1], subcommands[i].name) == 0)
       return subcommands[i].run (cli, argc - 1, argv + 1);
-  return ph_cli_usage (_("mfa takes status, totp-enroll, totp-remove, recovery-codes, key-add, key-list or key-remove"));
+  return ph_cli_usage (_("mfa takes status, totp-enroll, totp-remove, recovery-codes, key-add, key-list, key-remove, "
+                         "quick-unlock-enable or quick-unlock-disable"));
 }

@@ -21,6 +21,7 @@
 #include "ph-csv.h"
 #include "ph-generator.h"
 #include "ph-git-credential.h"
+#include "ph-quick-unlock.h"
 
 static const struct
 {
@@ -61,6 +62,7 @@ print_help (FILE *out)
                   "  --vault FILE      the vault (default: $PERIHELION_VAULT, else\n"
                   "                    $XDG_DATA_HOME/perihelion/default.phvault)\n"
                   "  --password-fd N   read the master password from file descriptor N (first line)\n"
+                  "  --security-key    open the vault with its quick-unlock security key (a touch)\n"
                   "  --help, --version\n"
                   "\nWithout --password-fd, the vault is opened with the key remembered in this\n"
                   "device's keyring if there is one, else the password is asked on the terminal.\n"
@@ -246,6 +248,19 @@ ph_cli_open_vault (PhCli   *cli,
   if (vault == NULL)
     return NULL;
 
+  if (cli->security_key)
+    {
+      fido_dev_t *dev = ph_fido2_open_device (error);
+      gboolean opened;
+
+      if (dev == NULL)
+        return NULL;
+      g_printerr ("%s", _("Touch your security key…\n"));
+      opened = ph_quick_unlock (vault, dev, error);
+      ph_fido2_close_device (dev);
+      /* A touch is not the master password: re-authentication is still asked where needed. */
+      return opened && start_broker (vault, g_get_real_time (), FALSE, error) ? g_steal_pointer (&vault) : NULL;
+    }
   if (cli->password_fd < 0 && ph_vault_has_slot (vault, PH_KEY_SLOT_KEYSTORE))
     {
       g_autoptr(PhKeystore) keystore = ph_keystore_new_default ();
@@ -361,6 +376,8 @@ main (int    argc,
           if (!parse_fd (arg + 14, &cli.password_fd))
             return ph_cli_usage (_("--password-fd needs a file descriptor number"));
         }
+      else if (strcmp (arg, "--security-key") == 0)
+        cli.security_key = TRUE;
       else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
         {
           print_help (stdout);

@@ -26,6 +26,7 @@ typedef struct
   char    *vault_path;
   int      password_fd;
   gboolean vault_given;   /* --vault or $PERIHELION_VAULT: direct mode even with an agent running */
+  gboolean security_key;  /* --security-key: open the vault with its quick-unlock key */
 } PhCli;
 
 typedef int (*PhCliCommand) (PhCli *cli, int argc, char **argv);

@@ -345,6 +345,19 @@ test_mfa (void)
     g_assert_cmpint (keys.status, ==, 0);
     g_assert_cmpstr (keys.out, ==, "");
   }
+  /* Quick unlock: no key to set it up with; --security-key finds none either. */
+  {
+    g_auto(Result) enable = { 0 };
+    g_auto(Result) open_with_key = { 0 };
+
+    cli (&enable, NULL, "mfa", "quick-unlock-enable");
+    assert_one_line_error (&enable);
+    g_assert_nonnull (strstr (enable.err, "No security key is plugged in"));
+    run_full (&open_with_key, NULL, NULL,
+              (const char *[]) { cli_path, "--vault", vault_path, "--security-key", "list", NULL });
+    g_assert_cmpint (open_with_key.status, !=, 0);
+    g_assert_nonnull (strstr (open_with_key.err, "No security key is plugged in"));
+  }
 
   /* A critical entry wants a second factor every time: without a terminal, refused. */
   cli (&add, "bank-pw\n", "add", "Bank", "--sensitivity", "critical");
