@@ -23,6 +23,9 @@ struct _PhPreferencesWindow
   GtkButton *totp_remove_button;
   AdwActionRow *recovery_row;
   AdwExpanderRow *keys_row;
+  AdwActionRow *quick_unlock_row;
+  GtkButton *quick_unlock_button;
+  gboolean quick_unlock;
   GtkButton *key_add_button;
   GPtrArray *key_rows;
   GtkWidget *totp_page;
@@ -306,10 +309,62 @@ keys_done (GObject      *object,
 }
 
 static void
+methods_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_auto(GStrv) methods = NULL;
+
+  if (!ph_dbus_agent1_call_get_unlock_methods_finish (PH_DBUS_AGENT1 (object), &methods, result, NULL))
+    return;
+  self->quick_unlock = g_strv_contains ((const char * const *) methods, "security-key");
+  adw_action_row_set_subtitle (self->quick_unlock_row,
+                               self->quick_unlock ? _("On: a touch opens the vault; the password still does") : _("Off"));
+  gtk_button_set_label (self->quick_unlock_button, self->quick_unlock ? _("Turn _Off") : _("Set _Up…"));
+}
+
+static void
 refresh_factors (PhPreferencesWindow *self)
 {
   ph_dbus_agent1_call_get_second_factors (self->agent, NULL, factors_done, g_object_ref (self));
   ph_dbus_agent1_call_list_security_keys (self->agent, NULL, keys_done, g_object_ref (self));
+  ph_dbus_agent1_call_get_unlock_methods (self->agent, NULL, methods_done, g_object_ref (self));
+}
+
+static void
+quick_unlock_done (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  g_autoptr(PhPreferencesWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = self->quick_unlock
+                ? ph_dbus_agent1_call_disable_quick_unlock_finish (PH_DBUS_AGENT1 (object), result, &error)
+                : ph_dbus_agent1_call_enable_quick_unlock_finish (PH_DBUS_AGENT1 (object), result, &error);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->quick_unlock_button), TRUE);
+  if (!ok)
+    {
+      toast_error (self, error);
+      g_object_set_data_full (G_OBJECT (self), "ph-last-key-error", ph_error_dup_message (error), g_free);
+      return;
+    }
+  toast (self, self->quick_unlock ? _("Quick unlock is off") : _("Quick unlock is on"));
+  refresh_factors (self);
+}
+
+static void
+on_quick_unlock_clicked (PhPreferencesWindow *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->quick_unlock_button), FALSE);
+  if (self->quick_unlock)
+    ph_dbus_agent1_call_disable_quick_unlock (self->agent, NULL, quick_unlock_done, g_object_ref (self));
+  else
+    {
+      toast (self, _("Touch your security key, twice…"));
+      ph_dbus_agent1_call_enable_quick_unlock (self->agent, "", NULL, quick_unlock_done, g_object_ref (self));
+    }
 }
 
 static void
@@ -552,6 +607,9 @@ ph_preferences_window_class_init (PhPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_totp_turn_on_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_recovery_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_key_add_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_quick_unlock_clicked);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, quick_unlock_row);
+  gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, quick_unlock_button);
   gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, keys_row);
   gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, key_add_button);
   gtk_widget_class_bind_template_child (widget_class, PhPreferencesWindow, totp_row);

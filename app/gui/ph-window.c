@@ -41,6 +41,7 @@ struct _PhWindow
   GtkPasswordEntry *unlock_entry;
   GtkLabel *unlock_error;
   GtkStack *unlock_button_stack;
+  GtkButton *key_unlock_button;
   GtkSpinner *unlock_spinner;
   GtkButton *unlock_button;
   AdwLeaflet *leaflet;
@@ -360,6 +361,26 @@ ensure_setup_view (PhWindow *self)
 }
 
 static void
+unlock_methods_done (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  g_autoptr(PhWindow) self = data;
+  g_auto(GStrv) methods = NULL;
+
+  if (ph_dbus_agent1_call_get_unlock_methods_finish (PH_DBUS_AGENT1 (object), &methods, result, NULL))
+    gtk_widget_set_visible (GTK_WIDGET (self->key_unlock_button),
+                            g_strv_contains ((const char * const *) methods, "security-key"));
+}
+
+/* The unlock page offers a security key when the vault has a quick-unlock slot. */
+static void
+update_unlock_methods (PhWindow *self)
+{
+  ph_dbus_agent1_call_get_unlock_methods (self->agent, NULL, unlock_methods_done, g_object_ref (self));
+}
+
+static void
 show_page (PhWindow *self)
 {
   const char *path = ph_dbus_agent1_get_vault_path (self->agent);
@@ -387,6 +408,7 @@ show_page (PhWindow *self)
       ph_entry_view_set_entry (self->entry_view, NULL);
       gtk_stack_set_visible_child_name (self->stack, "unlock");
       gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
+      update_unlock_methods (self);
     }
 }
 
@@ -449,6 +471,36 @@ on_unlock_activate (PhWindow *self)
   /* Long enough for the key derivation: about a second, more on a slow machine. */
   ph_dbus_agent1_call_unlock (self->agent, ph_text_to_bytes_variant (password), NULL, unlock_done,
                               g_object_ref (self));
+}
+
+static void
+key_unlock_done (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  g_autoptr(PhWindow) self = data;
+  g_autoptr(GError) error = NULL;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->key_unlock_button), TRUE);
+  if (!ph_dbus_agent1_call_unlock_with_security_key_finish (PH_DBUS_AGENT1 (object), result, &error))
+    {
+      g_autofree char *message = ph_error_dup_message (error);
+
+      gtk_label_set_text (self->unlock_error, message);
+      gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), TRUE);
+      return;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), FALSE);
+  show_page (self);
+}
+
+static void
+on_key_unlock_clicked (PhWindow *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->key_unlock_button), FALSE);
+  gtk_label_set_text (self->unlock_error, _("Touch your security key…"));
+  gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), TRUE);
+  ph_dbus_agent1_call_unlock_with_security_key (self->agent, NULL, key_unlock_done, g_object_ref (self));
 }
 
 static void
@@ -849,6 +901,8 @@ ph_window_class_init (PhWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PhWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, PhWindow, entry_view);
   gtk_widget_class_bind_template_callback (widget_class, on_unlock_activate);
+  gtk_widget_class_bind_template_callback (widget_class, on_key_unlock_clicked);
+  gtk_widget_class_bind_template_child (widget_class, PhWindow, key_unlock_button);
   gtk_widget_class_bind_template_callback (widget_class, on_sidebar_row_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);

@@ -508,6 +508,9 @@ test_lock_unlock (void)
   wait_until (unlock_page_shown, NULL);
   g_assert_true (ph_dbus_agent1_get_locked (t.agent));
   g_assert_cmpuint (n_listed (), ==, 0);   /* nothing of the vault stays on screen */
+  /* No quick-unlock slot: no security key offered. */
+  wait_ms (200);
+  g_assert_false (gtk_widget_get_visible (W ("key_unlock_button")));
 
   set_text (W ("unlock_entry"), "wrong password");
   click (W ("unlock_button"));
@@ -1054,6 +1057,12 @@ test_preferences (void)
   wait_until (key_error_shown, window);
   g_assert_cmpstr (g_object_get_data (G_OBJECT (window), "ph-last-key-error"), ==, "No security key is plugged in");
   g_assert_true (gtk_widget_get_sensitive (need (window, "key_add_button")));
+  /* Quick unlock likewise. */
+  g_object_set_data (G_OBJECT (window), "ph-last-key-error", NULL);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (need (window, "quick_unlock_row"))), ==, "Off");
+  click (need (window, "quick_unlock_button"));
+  wait_until (key_error_shown, window);
+  g_assert_cmpstr (g_object_get_data (G_OBJECT (window), "ph-last-key-error"), ==, "No security key is plugged in");
   adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (window), "security");
   wait_ms (300);
   screenshot (window, "second-factors.png");
