@@ -7,6 +7,10 @@
 #include "config.h"
 
 #include <string.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <openssl/pem.h>
+#include <fido/es256.h>
 
 #include "ph-fido2.h"
 #include "ph-quick-unlock.h"
@@ -179,6 +183,90 @@ test_quick_unlock (void)
   ph_test_remove_dir (dir);
 }
 
+/* fido2-assert -V (fido2-tools) checks the software authenticator's assertions independently of
+ * libfido2's library calls: the signed data and signature format are real; a changed signature
+ * fails there too. */
+static gboolean
+fido2_assert_verifies (const char *input,
+                       const char *key_path)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "fido2-assert",
+                              "-V", "-p", "-v", key_path, "es256", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, input, NULL, NULL, NULL, &error));
+  return g_subprocess_get_successful (process);
+}
+
+static void
+test_fido2_assert_cross_check (void)
+{
+  g_autoptr(PhSoftAuthenticator) authenticator = ph_soft_authenticator_new ();
+  g_autofree char *program = g_find_program_in_path ("fido2-assert");
+  g_autofree char *dir = NULL;
+  g_autofree char *key_path = NULL;
+  g_autofree char *cdh64 = NULL, *auth64 = NULL, *sig64 = NULL, *input = NULL, *forged = NULL;
+  g_autoptr(PhFido2Credential) credential = NULL;
+  g_autoptr(GError) error = NULL;
+  fido_dev_t *dev;
+  fido_assert_t *assert;
+  es256_pk_t *pk;
+  EVP_PKEY *pkey;
+  FILE *pem;
+  guint8 cdh[32];
+
+  if (program == NULL)
+    {
+      g_test_skip ("fido2-assert (fido2-tools) is not installed");
+      return;
+    }
+  dir = g_dir_make_tmp ("perihelion-fido2-XXXXXX", NULL);
+  key_path = g_build_filename (dir, "key.pem", NULL);
+  dev = ph_soft_authenticator_open (authenticator);
+  credential = ph_fido2_register (dev, RP, "alice", TRUE, &error);
+  g_assert_no_error (error);
+
+  /* The public key as PEM, for fido2-assert. */
+  pk = es256_pk_new ();
+  g_assert_cmpint (es256_pk_from_ptr (pk, g_bytes_get_data (credential->public_key, NULL), 64), ==, FIDO_OK);
+  pkey = es256_pk_to_EVP_PKEY (pk);
+  pem = fopen (key_path, "w");
+  g_assert_nonnull (pem);
+  g_assert_true (PEM_write_PUBKEY (pem, pkey));
+  fclose (pem);
+  EVP_PKEY_free (pkey);
+  es256_pk_free (&pk);
+
+  memset (cdh, 0x42, sizeof cdh);
+  assert = fido_assert_new ();
+  fido_assert_set_clientdata_hash (assert, cdh, sizeof cdh);
+  fido_assert_set_rp (assert, RP);
+  fido_assert_allow_cred (assert, g_bytes_get_data (credential->id, NULL), g_bytes_get_size (credential->id));
+  fido_assert_set_up (assert, FIDO_OPT_TRUE);
+  fido_assert_set_uv (assert, FIDO_OPT_TRUE);
+  g_assert_cmpint (fido_dev_get_assert (dev, assert, NULL), ==, FIDO_OK);
+  cdh64 = g_base64_encode (cdh, sizeof cdh);
+  auth64 = g_base64_encode (fido_assert_authdata_ptr (assert, 0), fido_assert_authdata_len (assert, 0));
+  sig64 = g_base64_encode (fido_assert_sig_ptr (assert, 0), fido_assert_sig_len (assert, 0));
+  input = g_strdup_printf ("%s\n%s\n%s\n%s\n", cdh64, RP, auth64, sig64);
+  g_assert_true (fido2_assert_verifies (input, key_path));
+
+  /* Another client data hash: the same signature no longer verifies. */
+  memset (cdh, 0x43, sizeof cdh);
+  g_free (cdh64);
+  cdh64 = g_base64_encode (cdh, sizeof cdh);
+  forged = g_strdup_printf ("%s\n%s\n%s\n%s\n", cdh64, RP, auth64, sig64);
+  g_assert_false (fido2_assert_verifies (forged, key_path));
+
+  fido_assert_free (&assert);
+  fido_dev_close (dev);
+  fido_dev_free (&dev);
+  g_unlink (key_path);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -189,5 +277,6 @@ main (int    argc,
   g_test_add_func ("/mfa/fido2/register-and-assert", test_register_and_assert);
   g_test_add_func ("/mfa/fido2/hmac-secret", test_hmac_secret);
   g_test_add_func ("/mfa/fido2/quick-unlock", test_quick_unlock);
+  g_test_add_func ("/mfa/fido2/fido2-assert-cross-check", test_fido2_assert_cross_check);
   return g_test_run ();
 }
