@@ -171,6 +171,7 @@ typedef struct
   GDBusMethodInvocation *invocation;
   char *name;
   gboolean user_verification;
+  gboolean resident;
 } AddKey;
 
 static void
@@ -195,7 +196,8 @@ add_key_thread (GTask        *task,
 
   if (dev)
     {
-      credential = ph_fido2_register (dev, PH_FIDO2_RP_ID, add->name, add->user_verification, &error);
+      credential = ph_fido2_register_full (dev, PH_FIDO2_RP_ID, add->name, add->user_verification, add->resident, FALSE,
+                                           &error);
       ph_fido2_close_device (dev);
     }
   if (credential)
@@ -246,6 +248,7 @@ handle_add_key (PhDBusAgent1          *skeleton,
                 GDBusMethodInvocation *invocation,
                 const char            *name,
                 gboolean               user_verification,
+                gboolean               resident,
                 PhAgentMfa            *self)
 {
   g_autoptr(PhSubject) subject = begin_admin (self, invocation);
@@ -260,6 +263,7 @@ handle_add_key (PhDBusAgent1          *skeleton,
   add->invocation = invocation;
   add->name = g_strdup (name);
   add->user_verification = user_verification;
+  add->resident = resident;
   task = g_task_new (NULL, NULL, add_key_done, NULL);
   g_task_set_task_data (task, add, add_key_free);
   g_task_run_in_thread (task, add_key_thread);
@@ -288,6 +292,25 @@ handle_list_keys (PhDBusAgent1          *skeleton,
       g_variant_builder_add (&list, "(ssbu)", key->id, key->name, key->user_verification, key->counter);
     }
   ph_dbus_agent1_complete_list_security_keys (skeleton, invocation, g_variant_builder_end (&list));
+  return TRUE;
+}
+
+static gboolean
+handle_rename_key (PhDBusAgent1          *skeleton,
+                   GDBusMethodInvocation *invocation,
+                   const char            *id,
+                   const char            *name,
+                   PhAgentMfa            *self)
+{
+  g_autoptr(PhSubject) subject = begin_admin (self, invocation);
+  g_autoptr(GError) error = NULL;
+
+  if (subject == NULL)
+    return TRUE;
+  if (!ph_second_factors_rename_key (ph_agent_get_vault (self->agent), id, name, &error) ||
+      !ph_agent_save (self->agent, &error))
+    return ph_agent_fail_call (self->agent, invocation, error);
+  ph_dbus_agent1_complete_rename_security_key (skeleton, invocation);
   return TRUE;
 }
 
@@ -554,6 +577,7 @@ ph_agent_mfa_new (PhAgent      *agent,
   g_signal_connect (skeleton, "handle-add-security-key", G_CALLBACK (handle_add_key), self);
   g_signal_connect (skeleton, "handle-list-security-keys", G_CALLBACK (handle_list_keys), self);
   g_signal_connect (skeleton, "handle-remove-security-key", G_CALLBACK (handle_remove_key), self);
+  g_signal_connect (skeleton, "handle-rename-security-key", G_CALLBACK (handle_rename_key), self);
   g_signal_connect (skeleton, "handle-get-unlock-methods", G_CALLBACK (handle_get_unlock_methods), self);
   g_signal_connect (skeleton, "handle-unlock-with-security-key", G_CALLBACK (handle_unlock_with_key), self);
   g_signal_connect (skeleton, "handle-enable-quick-unlock", G_CALLBACK (handle_enable_quick_unlock), self);

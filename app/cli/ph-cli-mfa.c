@@ -162,10 +162,11 @@ cmd_key_add (PhCli  *cli,
              char  **argv)
 {
   g_autofree char *name = NULL;
-  gboolean no_uv = FALSE;
+  gboolean no_uv = FALSE, resident = FALSE;
   GOptionEntry entries[] = {
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("What to call the key"), "NAME" },
     { "no-user-verification", 0, 0, G_OPTION_ARG_NONE, &no_uv, N_("A touch only, even if the key has a PIN"), NULL },
+    { "resident", 0, 0, G_OPTION_ARG_NONE, &resident, N_("Keep the credential on the key (discoverable)"), NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -179,7 +180,8 @@ cmd_key_add (PhCli  *cli,
       !(dev = ph_fido2_open_device (&error)))
     return ph_cli_fail (g_steal_pointer (&error));
   g_printerr (_("Touch your security key…\n"));
-  credential = ph_fido2_register (dev, PH_FIDO2_RP_ID, name ? name : g_get_user_name (), !no_uv, &error);
+  credential = ph_fido2_register_full (dev, PH_FIDO2_RP_ID, name ? name : g_get_user_name (), !no_uv, resident, FALSE,
+                                       &error);
   ph_fido2_close_device (dev);
   if (credential == NULL ||
       !ph_second_factors_add_key (vault, credential, credential->user_verification, name, &error) ||
@@ -210,6 +212,25 @@ cmd_key_list (PhCli  *cli,
 
       g_print ("%s\t%s\t%s\t%u\n", key->id, key->name, key->user_verification ? "uv" : "-", key->counter);
     }
+  return PH_EXIT_OK;
+}
+
+static int
+cmd_key_rename (PhCli  *cli,
+                int     argc,
+                char  **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhVault) vault = NULL;
+
+  if (!ph_cli_parse_options (&argc, &argv, _("ID NAME"), entries, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
+  if (argc != 3)
+    return ph_cli_usage (_("mfa key-rename takes an ID (see mfa key-list) and a NAME"));
+  if (!(vault = ph_cli_open_vault (cli, &error)) || !ph_cli_authorize (PH_ACTION_ADMIN_POLICY, NULL, &error) ||
+      !ph_second_factors_rename_key (vault, argv[1], argv[2], &error) || !ph_cli_save (vault, &error))
+    return ph_cli_fail (g_steal_pointer (&error));
   return PH_EXIT_OK;
 }
 
@@ -294,6 +315,7 @@ ph_cli_cmd_mfa (PhCli  *cli,
     { "recovery-codes", cmd_recovery_codes },
     { "key-add", cmd_key_add },
     { "key-list", cmd_key_list },
+    { "key-rename", cmd_key_rename },
     { "key-remove", cmd_key_remove },
     { "quick-unlock-enable", cmd_quick_unlock_enable },
     { "quick-unlock-disable", cmd_quick_unlock_disable },
@@ -302,6 +324,6 @@ ph_cli_cmd_mfa (PhCli  *cli,
   for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (subcommands); i++)
     if (strcmp (argv[1], subcommands[i].name) == 0)
       return subcommands[i].run (cli, argc - 1, argv + 1);
-  return ph_cli_usage (_("mfa takes status, totp-enroll, totp-remove, recovery-codes, key-add, key-list, key-remove, "
+  return ph_cli_usage (_("mfa takes status, totp-enroll, totp-remove, recovery-codes, key-add, key-list, key-rename, key-remove, "
                          "quick-unlock-enable or quick-unlock-disable"));
 }

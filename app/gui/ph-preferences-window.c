@@ -397,7 +397,8 @@ on_key_add_clicked (PhPreferencesWindow *self)
 {
   gtk_widget_set_sensitive (GTK_WIDGET (self->key_add_button), FALSE);
   toast (self, _("Touch your security key…"));
-  ph_dbus_agent1_call_add_security_key (self->agent, _("Security key"), TRUE, NULL, add_key_done, g_object_ref (self));
+  ph_dbus_agent1_call_add_security_key (self->agent, _("Security key"), TRUE, FALSE, NULL, add_key_done,
+                                        g_object_ref (self));
 }
 
 static void

@@ -388,7 +388,7 @@ test_second_factors (Fixture      *f,
 
   /* Security keys: none plugged in here, said as such; none listed; an unknown one not found. */
   g_clear_pointer (&reply, g_variant_unref);
-  reply = call (f, "AddSecurityKey", g_variant_new ("(sb)", "YubiKey", TRUE), &error);
+  reply = call (f, "AddSecurityKey", g_variant_new ("(sbb)", "YubiKey", TRUE, FALSE), &error);
   g_assert_null (reply);
   assert_dbus_error (error, "org.perihelion.Agent1.Error.NoDevice");
   g_clear_error (&error);
@@ -402,6 +402,9 @@ test_second_factors (Fixture      *f,
   }
   g_clear_pointer (&reply, g_variant_unref);
   reply = call (f, "RemoveSecurityKey", g_variant_new ("(s)", "bm9uZQ=="), &error);
+  assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
+  g_clear_error (&error);
+  reply = call (f, "RenameSecurityKey", g_variant_new ("(ss)", "bm9uZQ==", "Spare"), &error);
   assert_dbus_error (error, "org.perihelion.Agent1.Error.NotFound");
   g_clear_error (&error);
 

@@ -99,7 +99,7 @@ test_hmac_secret (void)
 
   memset (salt, 7, sizeof salt);
   memset (salt2, 9, sizeof salt2);
-  credential = ph_fido2_register_full (dev, RP, "alice", FALSE, TRUE, &error);
+  credential = ph_fido2_register_full (dev, RP, "alice", FALSE, TRUE, TRUE, &error);
   g_assert_no_error (error);
   g_assert_true (credential->hmac_secret);
   first = ph_fido2_hmac_secret (dev, RP, credential, salt, &error);

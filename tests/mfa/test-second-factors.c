@@ -161,6 +161,52 @@ test_recovery_codes (void)
   ph_test_remove_dir (dir);
 }
 
+/* Security keys kept in the state: added, listed, renamed, removed, kept across a save. */
+static void
+test_security_keys (void)
+{
+  g_autofree char *dir = ph_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "v.phvault", NULL);
+  g_autoptr(PhVault) vault = ph_test_new_vault (path, "pw", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
+  PhFido2Credential credential = {
+    .id = g_bytes_new ("credential-id-0123456789", 24),
+    .public_key = g_bytes_new_take (g_malloc0 (64), 64),
+    .counter = 7,
+    .user_verification = TRUE,
+  };
+  PhSecondFactorInfo info;
+  g_autofree char *id = NULL;
+
+  g_assert_true (ph_second_factors_add_key (vault, &credential, TRUE, "Blue key\nwith a line break", &error));
+  g_assert_no_error (error);
+  g_assert_true (ph_vault_save (vault, &error));
+  g_clear_object (&vault);
+  vault = ph_test_open_vault (path, "pw");
+  g_assert_true (ph_second_factors_get_info (vault, &info, &error));
+  g_assert_cmpuint (info.security_keys, ==, 1);
+  keys = ph_second_factors_list_keys (vault, &error);
+  g_assert_cmpuint (keys->len, ==, 1);
+  id = g_strdup (((PhSecurityKey *) g_ptr_array_index (keys, 0))->id);
+  g_assert_cmpstr (((PhSecurityKey *) g_ptr_array_index (keys, 0))->name, ==, "Blue key with a line break");
+  g_assert_true (((PhSecurityKey *) g_ptr_array_index (keys, 0))->user_verification);
+  g_assert_cmpuint (((PhSecurityKey *) g_ptr_array_index (keys, 0))->counter, ==, 7);
+  g_assert_true (ph_second_factors_rename_key (vault, id, "Spare key", &error));
+  g_clear_pointer (&keys, g_ptr_array_unref);
+  keys = ph_second_factors_list_keys (vault, &error);
+  g_assert_cmpstr (((PhSecurityKey *) g_ptr_array_index (keys, 0))->name, ==, "Spare key");
+  g_assert_false (ph_second_factors_rename_key (vault, "bm9uZQ==", "x", &error));
+  g_assert_error (error, PH_MFA_ERROR, PH_MFA_ERROR_NOT_ENROLLED);
+  g_clear_error (&error);
+  g_assert_true (ph_second_factors_remove_key (vault, id, &error));
+  g_assert_true (ph_second_factors_get_info (vault, &info, &error));
+  g_assert_cmpuint (info.security_keys, ==, 0);
+  g_bytes_unref (credential.id);
+  g_bytes_unref (credential.public_key);
+  ph_test_remove_dir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -169,5 +215,6 @@ main (int    argc,
   ph_crypto_init ();
   g_test_add_func ("/mfa/second-factors/totp", test_totp);
   g_test_add_func ("/mfa/second-factors/recovery-codes", test_recovery_codes);
+  g_test_add_func ("/mfa/second-factors/security-keys", test_security_keys);
   return g_test_run ();
 }

@@ -57,11 +57,12 @@ ph_fido2_register (fido_dev_t  *dev,
                    gboolean     user_verification,
                    GError     **error)
 {
-  return ph_fido2_register_full (dev, rp_id, user_name, user_verification, FALSE, error);
+  return ph_fido2_register_full (dev, rp_id, user_name, user_verification, FALSE, FALSE, error);
 }
 
 /**
  * ph_fido2_register_full:
+ * @resident: keep the credential on the key (a discoverable credential), or not
  * @hmac_secret: ask for the hmac-secret extension (a secret the key derives from a salt, only
  *   for this credential: what quick unlock wraps the vault key with)
  */
@@ -70,6 +71,7 @@ ph_fido2_register_full (fido_dev_t  *dev,
                         const char  *rp_id,
                         const char  *user_name,
                         gboolean     user_verification,
+                        gboolean     resident,
                         gboolean     hmac_secret,
                         GError     **error)
 {
@@ -86,7 +88,7 @@ ph_fido2_register_full (fido_dev_t  *dev,
       !check (fido_cred_set_clientdata_hash (cred, challenge, sizeof challenge), "take the challenge", error) ||
       !check (fido_cred_set_rp (cred, rp_id, "Perihelion"), "take the relying party", error) ||
       !check (fido_cred_set_user (cred, user_id, sizeof user_id, user_name, user_name, NULL), "take the user", error) ||
-      !check (fido_cred_set_rk (cred, FIDO_OPT_OMIT), "set the options", error) ||
+      !check (fido_cred_set_rk (cred, resident ? FIDO_OPT_TRUE : FIDO_OPT_OMIT), "set the options", error) ||
       !check (fido_cred_set_uv (cred, user_verification ? FIDO_OPT_TRUE : FIDO_OPT_OMIT), "set the options", error) ||
       (hmac_secret && !check (fido_cred_set_extensions (cred, FIDO_EXT_HMAC_SECRET), "derive secrets", error)) ||
       !check (fido_dev_make_cred (dev, cred, NULL), "make a credential", error))

@@ -50,6 +50,7 @@ PhFido2Credential *ph_fido2_register_full    (fido_dev_t         *dev,
                                               const char         *rp_id,
                                               const char         *user_name,
                                               gboolean            user_verification,
+                                              gboolean            resident,
                                               gboolean            hmac_secret,
                                               GError            **error);
 PhSecret          *ph_fido2_hmac_secret      (fido_dev_t         *dev,

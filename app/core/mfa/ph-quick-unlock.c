@@ -34,7 +34,7 @@ ph_quick_unlock_prepare (fido_dev_t   *dev,
 
   randombytes_buf (salt, 32);
   if (!(credential = ph_fido2_register_full (dev, PH_FIDO2_RP_ID, name && *name ? name : g_get_user_name (), FALSE,
-                                             TRUE, error)) ||
+                                             FALSE, TRUE, error)) ||
       !(*out_secret = ph_fido2_hmac_secret (dev, PH_FIDO2_RP_ID, credential, salt, error)))
     return NULL;
   return g_steal_pointer (&credential);

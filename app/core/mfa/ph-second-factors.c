@@ -496,6 +496,33 @@ ph_second_factors_remove_key (PhVault     *vault,
   return FALSE;
 }
 
+gboolean
+ph_second_factors_rename_key (PhVault     *vault,
+                              const char  *id,
+                              const char  *name,
+                              GError     **error)
+{
+  g_auto(State) state = { 0 };
+
+  if (!load (vault, &state, error))
+    return FALSE;
+  for (guint i = 0; i < state.keys->len; i++)
+    {
+      Key *key = g_ptr_array_index (state.keys, i);
+      g_autofree char *key_id = g_base64_encode (g_bytes_get_data (key->credential->id, NULL),
+                                                 g_bytes_get_size (key->credential->id));
+
+      if (g_str_equal (key_id, id))
+        {
+          g_free (key->name);
+          key->name = clean_name (name);
+          return store (vault, &state, error);
+        }
+    }
+  g_set_error (error, PH_MFA_ERROR, PH_MFA_ERROR_NOT_ENROLLED, _("No such security key"));
+  return FALSE;
+}
+
 /**
  * ph_second_factors_list_keys:
  *

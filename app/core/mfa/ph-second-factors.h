@@ -57,6 +57,10 @@ gboolean  ph_second_factors_add_key            (PhVault            *vault,
 gboolean  ph_second_factors_remove_key         (PhVault            *vault,
                                                 const char         *id,
                                                 GError            **error);
+gboolean  ph_second_factors_rename_key         (PhVault            *vault,
+                                                const char         *id,
+                                                const char         *name,
+                                                GError            **error);
 GPtrArray *ph_second_factors_list_keys         (PhVault            *vault,
                                                 GError            **error);
 gboolean  ph_second_factors_verify_key         (PhVault            *vault,
