@@ -720,6 +720,31 @@ test_risk (Fixture      *f,
   ph_broker_note_failed_unlock (f->broker);
   g_assert_true (ph_broker_authorize (f->broker, f->cli, PH_ACTION_REVEAL, f->normal, NULL, NULL));
   g_assert_cmpuint (f->prompter->n_password, ==, 1);
+
+  /* With an authenticator app set up, the risky moment wants its code too. */
+  {
+    g_autoptr(PhSecret) uri = ph_second_factors_new_totp_uri ("me");
+    g_autoptr(PhOtp) otp = ph_otp_new_from_uri (ph_secret_get_text (uri), NULL);
+    gint64 seconds = g_get_real_time () / G_USEC_PER_SEC;
+    g_autofree char *enrol_code = ph_otp_code_at (otp, seconds - 30);
+    g_autoptr(PhBroker) risky = new_broker (f);
+
+    g_assert_true (ph_second_factors_enroll_totp (f->vault, ph_secret_get_text (uri), enrol_code, seconds, NULL));
+    f->prompter->code = ph_otp_code_at (otp, seconds);
+    ph_broker_note_failed_unlock (risky);
+    ph_broker_note_failed_unlock (risky);
+    ph_broker_note_failed_unlock (risky);
+    g_assert_true (ph_broker_authorize (risky, f->cli, PH_ACTION_REVEAL, f->normal, NULL, NULL));
+    g_assert_cmpuint (f->prompter->n_code, ==, 1);
+    /* The normal risk of a known caller: nothing asked. */
+    {
+      g_autoptr(PhBroker) calm = new_broker (f);
+
+      ph_broker_set_session (calm, g_get_real_time (), g_get_real_time ());
+      g_assert_true (ph_broker_authorize (calm, f->cli, PH_ACTION_REVEAL, f->normal, NULL, NULL));
+      g_assert_cmpuint (f->prompter->n_code, ==, 1);
+    }
+  }
 }
 
 /* Export: one decision for the whole vault (the password now), then each entry opens. */
