@@ -201,6 +201,16 @@ main (int    argc,
                                      ":", -1);
 
     ph_agent_add_trusted_gui (state.agent, gui);
+    {
+      g_autofree char *mcp = g_build_filename (BINDIR, "perihelion-mcp", NULL);
+      g_auto(GStrv) mcps = g_strsplit (g_getenv ("PERIHELION_TRUSTED_MCP") ? g_getenv ("PERIHELION_TRUSTED_MCP") : "",
+                                       ":", -1);
+
+      ph_agent_add_trusted_mcp (state.agent, mcp);
+      for (guint i = 0; mcps[i]; i++)
+        if (*mcps[i])
+          ph_agent_add_trusted_mcp (state.agent, mcps[i]);
+    }
     for (guint i = 0; guis[i]; i++)
       if (*guis[i])
         ph_agent_add_trusted_gui (state.agent, guis[i]);

@@ -45,6 +45,7 @@ struct _PhAgent
   PhBroker *broker;
   GPtrArray *trusted_clients;  /* perihelion-cli executables: their callers are the subject "cli" */
   GPtrArray *trusted_guis;     /* perihelion executables: the subject "gui" */
+  GPtrArray *trusted_mcp;      /* perihelion-mcp executables: may declare the AI agent they serve */
   gboolean creating;           /* a Create call is deriving its key */
 
   PhDBusAgent1 *skeleton;
@@ -122,6 +123,7 @@ ph_agent_finalize (GObject *object)
   g_free (self->vault_path);
   g_ptr_array_unref (self->trusted_clients);
   g_ptr_array_unref (self->trusted_guis);
+  g_ptr_array_unref (self->trusted_mcp);
   g_hash_table_unref (self->callers);
 
   G_OBJECT_CLASS (ph_agent_parent_class)->finalize (object);
@@ -166,6 +168,7 @@ ph_agent_init (PhAgent *self)
   self->subscriptions = g_ptr_array_new_with_free_func (subscription_free);
   self->trusted_clients = g_ptr_array_new_with_free_func (g_free);
   self->trusted_guis = g_ptr_array_new_with_free_func (g_free);
+  self->trusted_mcp = g_ptr_array_new_with_free_func (g_free);
   self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ph_subject_free);
   self->idle_timeout = 300;
 }
@@ -197,6 +200,13 @@ ph_agent_add_trusted_client (PhAgent    *self,
 }
 
 /* Callers running @exe_path are perihelion, the GTK app: the subject "gui". */
+void
+ph_agent_add_trusted_mcp (PhAgent    *self,
+                          const char *exe)
+{
+  g_ptr_array_add (self->trusted_mcp, g_strdup (exe));
+}
+
 void
 ph_agent_add_trusted_gui (PhAgent    *self,
                           const char *exe_path)
@@ -755,6 +765,47 @@ handle_set_one_time_password (PhDBusAgent1          *skeleton,
   if (!save_and_announce (self, &error))
     return fail (self, invocation, error);
   ph_dbus_agent1_complete_set_one_time_password (skeleton, invocation);
+  return TRUE;
+}
+
+/* DeclareAgent: perihelion-mcp says which AI agent it serves; the connection's subject becomes
+ * agent:NAME (the bus still vouches for the process: only a trusted perihelion-mcp may ask). */
+static gboolean
+handle_declare_agent (PhDBusAgent1          *skeleton,
+                      GDBusMethodInvocation *invocation,
+                      const char            *name,
+                      const char            *detail,
+                      PhAgent               *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhSubject) caller = caller_subject (self, invocation, &error);
+  PhSubject *agent_subject;
+
+  if (caller == NULL)
+    {
+      return_error (invocation, error);
+      return TRUE;
+    }
+  if (caller->exe == NULL || !g_ptr_array_find_with_equal_func (self->trusted_mcp, caller->exe, g_str_equal, NULL))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
+                                                  _("Only perihelion-mcp may speak for an AI agent"));
+      return TRUE;
+    }
+  if (*name == '\0' || strlen (name) > 64 || strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                           "0123456789._-") != strlen (name) ||
+      !g_utf8_validate (detail, -1, NULL))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("An agent's name is letters, digits, “.”, “_” and “-”"));
+      return TRUE;
+    }
+  agent_subject = subject_copy (caller);
+  agent_subject->kind = PH_SUBJECT_AGENT;
+  g_free (agent_subject->name);
+  agent_subject->name = g_strdup (name);
+  g_hash_table_insert (self->callers, g_strdup (g_dbus_method_invocation_get_sender (invocation)), agent_subject);
+  ph_dbus_agent1_complete_declare_agent (skeleton, invocation);
   return TRUE;
 }
 
@@ -1441,6 +1492,7 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-list-packed", G_CALLBACK (handle_list_packed), self);
   g_signal_connect (self->skeleton, "handle-get-secret", G_CALLBACK (handle_get_secret), self);
   g_signal_connect (self->skeleton, "handle-get-one-time-code", G_CALLBACK (handle_get_one_time_code), self);
+  g_signal_connect (self->skeleton, "handle-declare-agent", G_CALLBACK (handle_declare_agent), self);
   g_signal_connect (self->skeleton, "handle-set-one-time-password", G_CALLBACK (handle_set_one_time_password), self);
   g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);
   g_signal_connect (self->skeleton, "handle-delete-entry", G_CALLBACK (handle_delete_entry), self);

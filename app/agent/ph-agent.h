@@ -46,6 +46,8 @@ void      ph_agent_set_idle_timeout  (PhAgent          *self,
                                       guint             seconds);
 void      ph_agent_add_trusted_client (PhAgent         *self,
                                       const char       *exe_path);
+void      ph_agent_add_trusted_mcp   (PhAgent          *self,
+                                      const char       *exe);
 void      ph_agent_add_trusted_gui   (PhAgent          *self,
                                       const char       *exe_path);
 void      ph_agent_watch_session     (PhAgent          *self,
