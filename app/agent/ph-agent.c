@@ -908,6 +908,51 @@ handle_get_secret (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+/* RequestSecret: a reveal with the caller's reason, which the person approving reads. */
+static gboolean
+handle_request_secret (PhDBusAgent1          *skeleton,
+                       GDBusMethodInvocation *invocation,
+                       const char            *entry_name,
+                       const char            *field,
+                       const char            *reason,
+                       PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = NULL;
+  g_autoptr(GError) error = NULL;
+  PhSecret *secret;
+  PhEntry *entry;
+
+  if (!g_utf8_validate (reason, -1, NULL) || g_utf8_strlen (reason, -1) > 500 || *reason == '\0')
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("A reason is text of at most 500 characters"));
+      return TRUE;
+    }
+  if (g_str_has_prefix (field, "history:"))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("Earlier passwords are not requested this way"));
+      return TRUE;
+    }
+  if ((subject = begin (self, invocation)) == NULL)
+    return TRUE;
+  /* One line, no control characters: the reason is shown and audited as the caller's words. */
+  subject->purpose = g_strdup (reason);
+  g_strdelimit (subject->purpose, "\n\r\t\v\f", ' ');
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)))
+    return fail (self, invocation, error);
+  secret = ph_broker_open (self->broker, subject, PH_ACTION_REVEAL, entry, field, &error);
+  if (secret == NULL)
+    return fail (self, invocation, error);
+  end (self);
+  ph_dbus_agent1_complete_request_secret (skeleton, invocation,
+                                          g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
+                                                                   ph_secret_get_data (secret),
+                                                                   ph_secret_get_length (secret), TRUE,
+                                                                   wipe_and_free, secret),
+                                          ph_broker_get_ttl (self->broker));
+  return TRUE;
+}
 
 /* Applies the attributes a client sends (title, username, urls, folder, tags, notes,
  * sensitivity) to @entry. */
@@ -1493,6 +1538,7 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-get-secret", G_CALLBACK (handle_get_secret), self);
   g_signal_connect (self->skeleton, "handle-get-one-time-code", G_CALLBACK (handle_get_one_time_code), self);
   g_signal_connect (self->skeleton, "handle-declare-agent", G_CALLBACK (handle_declare_agent), self);
+  g_signal_connect (self->skeleton, "handle-request-secret", G_CALLBACK (handle_request_secret), self);
   g_signal_connect (self->skeleton, "handle-set-one-time-password", G_CALLBACK (handle_set_one_time_password), self);
   g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);
   g_signal_connect (self->skeleton, "handle-delete-entry", G_CALLBACK (handle_delete_entry), self);

@@ -391,7 +391,7 @@ reveal_done (GObject      *object,
   else if (g_strcmp0 (kind, "oauth") == 0)
     ok = ph_dbus_agent1_call_get_oauth_token_finish (PH_DBUS_AGENT1 (object), &bytes, &expires, result, &error);
   else
-    ok = ph_dbus_agent1_call_get_secret_finish (PH_DBUS_AGENT1 (object), &bytes, &ttl, result, &error);
+    ok = ph_dbus_agent1_call_request_secret_finish (PH_DBUS_AGENT1 (object), &bytes, &ttl, result, &error);
   if (!ok)
     {
       g_autofree char *message = error_text (error);
@@ -736,7 +736,8 @@ call_tool (PhMcpServer *self,
       if (g_str_equal (name, "get_totp"))
         ph_dbus_agent1_call_get_one_time_code (self->agent, entry, "reveal", NULL, reveal_done, call);
       else
-        ph_dbus_agent1_call_get_secret (self->agent, entry, field ? field : "password", "reveal", NULL, reveal_done, call);
+        ph_dbus_agent1_call_request_secret (self->agent, entry, field ? field : "password",
+                                            string_member (arguments, "reason"), NULL, reveal_done, call);
     }
   else if (g_str_equal (name, "oauth_token"))
     {

@@ -163,6 +163,7 @@ test_mcp_sdk (void)
   g_assert_true (g_file_get_contents (log_path, &audit, NULL, &error));
   g_assert_nonnull (strstr (audit, "agent:mcp-test-client"));
   g_assert_nonnull (strstr (audit, "agent:other-agent"));
+  g_assert_nonnull (strstr (audit, "purpose “to test”"));
   g_assert_null (strstr (audit, canary));
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);

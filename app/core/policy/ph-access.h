@@ -24,6 +24,8 @@ typedef struct
   char *exe;            /* the executable's path, or NULL */
   char *exe_sha256;     /* hex, or NULL */
   char *app_id;         /* Flatpak app id, or NULL */
+  char *purpose;        /* why the subject says it asks (an AI agent's reason), or NULL: shown to
+                         * the person who approves and audited, never decided on */
 } PhSubject;
 
 typedef enum
