@@ -53,6 +53,8 @@ struct _PhAuditWindow
   GtkSearchEntry *filter_entry;
   GtkDropDown *decision_dropdown;
   GtkDropDown *time_dropdown;
+  GtkDropDown *agent_dropdown;   /* Every Caller, All AI Agents, then each AI agent by name */
+  GtkStringList *agents;
   GtkColumnView *records_view;
 };
 
@@ -133,6 +135,15 @@ filter_record (gpointer item,
   guint period = gtk_drop_down_get_selected (self->time_dropdown);
   static const gint64 periods[] = { 0, G_TIME_SPAN_HOUR, G_TIME_SPAN_DAY, 7 * G_TIME_SPAN_DAY };
 
+  guint agent = gtk_drop_down_get_selected (self->agent_dropdown);
+
+  if (agent == 1 && !g_str_has_prefix (record->fields[COLUMN_SUBJECT], "agent:"))
+    return FALSE;
+  if (agent >= 2 && agent != GTK_INVALID_LIST_POSITION &&
+      (!g_str_has_prefix (record->fields[COLUMN_SUBJECT], "agent:") ||
+       g_strcmp0 (record->fields[COLUMN_SUBJECT] + strlen ("agent:"),
+                  gtk_string_list_get_string (self->agents, agent)) != 0))
+    return FALSE;
   if (decision == 1 && g_strcmp0 (record->fields[COLUMN_DECISION], "allow") != 0)
     return FALSE;
   if (decision == 2 && g_strcmp0 (record->fields[COLUMN_DECISION], "deny") != 0)
@@ -173,6 +184,48 @@ on_filter_changed (PhAuditWindow *self)
   update_title (self);
 }
 
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The AI agents the log names, each a choice of the agent filter (the choice kept on reload). */
+static void
+update_agents (PhAuditWindow *self)
+{
+  guint selected = gtk_drop_down_get_selected (self->agent_dropdown);
+  g_autofree char *kept = selected >= 2 && selected != GTK_INVALID_LIST_POSITION
+                          ? g_strdup (gtk_string_list_get_string (self->agents, selected)) : NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->records));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GtkStringObject) item = g_list_model_get_item (G_LIST_MODEL (self->records), i);
+      Record *record = lookup_record (self, item);
+      const char *subject = record->fields[COLUMN_SUBJECT];
+
+      if (subject && g_str_has_prefix (subject, "agent:") && g_hash_table_add (seen, (gpointer) (subject + 6)))
+        g_ptr_array_add (names, (gpointer) (subject + 6));
+    }
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  gtk_string_list_splice (self->agents, 2, g_list_model_get_n_items (G_LIST_MODEL (self->agents)) - 2,
+                          (const char * const *) names->pdata);
+  if (kept)
+    {
+      guint index = 0;
+
+      for (guint i = 0; names->pdata[i]; i++)
+        if (g_str_equal (names->pdata[i], kept))
+          index = i + 2;
+      gtk_drop_down_set_selected (self->agent_dropdown, index);
+    }
+}
+
 static void
 records_done (GObject      *object,
               GAsyncResult *result,
@@ -197,6 +250,7 @@ records_done (GObject      *object,
   g_hash_table_remove_all (self->parsed);
   g_list_store_splice (self->records, 0, g_list_model_get_n_items (G_LIST_MODEL (self->records)),
                        items->pdata, items->len);
+  update_agents (self);
   update_title (self);
 }
 
@@ -384,6 +438,8 @@ ph_audit_window_class_init (PhAuditWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PhAuditWindow, filter_entry);
   gtk_widget_class_bind_template_child (widget_class, PhAuditWindow, decision_dropdown);
   gtk_widget_class_bind_template_child (widget_class, PhAuditWindow, time_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, PhAuditWindow, agent_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, PhAuditWindow, agents);
   gtk_widget_class_bind_template_child (widget_class, PhAuditWindow, records_view);
   gtk_widget_class_bind_template_callback (widget_class, on_verify_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_export_clicked);

@@ -897,13 +897,49 @@ audit_unfiltered (gpointer data)
   return g_list_model_get_n_items (audit_model) == audit_all;
 }
 
+/* An AI agent's request, as perihelion-mcp would make it: its own connection, declared. */
+static void
+request_as_ai_agent (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  connection = g_dbus_connection_new_for_address_sync (g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, NULL),
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       NULL, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (connection, "org.perihelion.Agent", "/org/perihelion/Agent",
+                                       "org.perihelion.Agent1", "DeclareAgent", g_variant_new ("(ss)", name, "test"),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, g_variant_unref);
+  /* A reveal the default policy leaves to a person, and nobody is asked here: denied, audited. */
+  reply = g_dbus_connection_call_sync (connection, "org.perihelion.Agent", "/org/perihelion/Agent",
+                                       "org.perihelion.Agent1", "GetSecret",
+                                       g_variant_new ("(sss)", "GitHub", "password", "reveal"),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_null (reply);
+  g_assert_nonnull (error);
+}
+
+static gboolean
+agents_listed (gpointer data)
+{
+  GListModel *agents = gtk_drop_down_get_model (GTK_DROP_DOWN (need (data, "agent_dropdown")));
+
+  return g_list_model_get_n_items (agents) == 3;
+}
+
 static void
 test_audit (void)
 {
   GtkWidget *window;
   GListModel *model;
-  guint all, denied;
+  guint all, denied, by_agent;
 
+  request_as_ai_agent ("claude-code");
   gtk_widget_activate_action (GTK_WIDGET (t.window), "win.audit", NULL);
   window = GTK_WIDGET (find_toplevel (PH_TYPE_AUDIT_WINDOW));
   g_assert_nonnull (window);
@@ -915,6 +951,19 @@ test_audit (void)
   g_assert_cmpuint (denied, >=, 1);   /* the reveal the policy denied */
   g_assert_cmpuint (denied, <, all);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (need (window, "decision_dropdown")), 0);
+
+  /* By AI agent: the one in the log is a choice, and choosing it shows its requests only. */
+  wait_until (agents_listed, window);
+  g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (gtk_drop_down_get_model (
+                     GTK_DROP_DOWN (need (window, "agent_dropdown")))), 2), ==, "claude-code");
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (need (window, "agent_dropdown")), 2);
+  by_agent = g_list_model_get_n_items (model);
+  g_assert_cmpuint (by_agent, >=, 1);
+  g_assert_cmpuint (by_agent, <, all);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (need (window, "agent_dropdown")), 1);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, by_agent);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (need (window, "agent_dropdown")), 0);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, all);
   audit_model = model;
   audit_all = all;
   set_text (need (window, "filter_entry"), "GitHub");
@@ -1128,6 +1177,8 @@ main (int    argc,
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_GUI", self_exe, TRUE);
+  /* The audit test also plays perihelion-mcp, to leave an AI agent's request in the log. */
+  g_subprocess_launcher_setenv (launcher, "PERIHELION_TRUSTED_MCP", self_exe, TRUE);
   g_subprocess_launcher_setenv (launcher, "PERIHELION_AGENT_NO_WINDOWS", "1", TRUE);
   g_subprocess_launcher_setenv (launcher, "PERIHELION_AUDIT_LOG", t.dir, TRUE);
   {
