@@ -113,7 +113,10 @@ test_mcp_sdk (void)
   g_autofree char *vault_path = g_build_filename (dir, "vault.phv", NULL);
   g_autofree char *pw_path = g_build_filename (dir, "pw", NULL);
   g_autofree char *log_path = g_build_filename (dir, "audit.log", NULL);
-  g_autofree char *script = g_build_filename (g_getenv ("PH_MCP_TEST_DIR"), "mcp-client.js", NULL);
+  /* PH_MCP_CLIENT: tests/bench/mcp-bench.js, for the benchmarks on the same vault and agent. */
+  const char *client = g_getenv ("PH_MCP_CLIENT");
+  g_autofree char *script = client ? g_strdup (client)
+                                   : g_build_filename (g_getenv ("PH_MCP_TEST_DIR"), "mcp-client.js", NULL);
   g_autofree char *canary = random_canary ();
   g_autofree char *port = NULL;
   g_autofree char *out = NULL;
@@ -149,6 +152,16 @@ test_mcp_sdk (void)
   g_assert_true (g_subprocess_communicate_utf8 (node, NULL, NULL, &out, &err, &error));
   g_assert_no_error (error);
   g_test_message ("%s%s", out, err);
+  if (client)
+    {
+      g_print ("%s", out);
+      g_assert_true (g_subprocess_get_if_exited (node) && g_subprocess_get_exit_status (node) == 0);
+      g_subprocess_send_signal (agent, SIGTERM);
+      g_subprocess_wait (agent, NULL, NULL);
+      g_test_dbus_down (bus);
+      g_object_unref (bus);
+      return;
+    }
   if (!g_subprocess_get_if_exited (node) || g_subprocess_get_exit_status (node) != 0)
     g_error ("the MCP SDK tests failed:\n%s\n%s", out, err);
   g_assert_null (strstr (out, "not ok"));
