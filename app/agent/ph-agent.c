@@ -954,6 +954,57 @@ handle_request_secret (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+/* GetSecretForCommand: a "use" for a program perihelion-mcp will run with the secret in its
+ * environment; the policy sees the program as r.ctx.Command, the person the whole command line. */
+static gboolean
+handle_get_secret_for_command (PhDBusAgent1          *skeleton,
+                               GDBusMethodInvocation *invocation,
+                               const char            *entry_name,
+                               const char            *field,
+                               const char            *program,
+                               const char            *command_line,
+                               PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = NULL;
+  g_autoptr(GError) error = NULL;
+  PhSecret *secret;
+  PhEntry *entry;
+
+  if (!g_path_is_absolute (program) || !g_utf8_validate (program, -1, NULL) ||
+      !g_utf8_validate (command_line, -1, NULL) || g_utf8_strlen (command_line, -1) > 1000 ||
+      g_str_has_prefix (field, "history:"))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("The program is an absolute path, the command line at most "
+                                                    "1000 characters"));
+      return TRUE;
+    }
+  if ((subject = begin (self, invocation)) == NULL)
+    return TRUE;
+  if (subject->exe == NULL || !g_ptr_array_find_with_equal_func (self->trusted_mcp, subject->exe, g_str_equal, NULL))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
+                                                  _("Only perihelion-mcp runs commands with secrets"));
+      return TRUE;
+    }
+  subject->command = g_strdup (program);
+  subject->purpose = g_strdup (command_line);
+  g_strdelimit (subject->purpose, "\n\r\t\v\f", ' ');
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)))
+    return fail (self, invocation, error);
+  secret = ph_broker_open (self->broker, subject, PH_ACTION_USE, entry, field, &error);
+  if (secret == NULL)
+    return fail (self, invocation, error);
+  end (self);
+  ph_dbus_agent1_complete_get_secret_for_command (skeleton, invocation,
+                                                  g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
+                                                                           ph_secret_get_data (secret),
+                                                                           ph_secret_get_length (secret), TRUE,
+                                                                           wipe_and_free, secret),
+                                                  ph_broker_get_ttl (self->broker));
+  return TRUE;
+}
+
 /* Applies the attributes a client sends (title, username, urls, folder, tags, notes,
  * sensitivity) to @entry. */
 static void
@@ -1539,6 +1590,7 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-get-one-time-code", G_CALLBACK (handle_get_one_time_code), self);
   g_signal_connect (self->skeleton, "handle-declare-agent", G_CALLBACK (handle_declare_agent), self);
   g_signal_connect (self->skeleton, "handle-request-secret", G_CALLBACK (handle_request_secret), self);
+  g_signal_connect (self->skeleton, "handle-get-secret-for-command", G_CALLBACK (handle_get_secret_for_command), self);
   g_signal_connect (self->skeleton, "handle-set-one-time-password", G_CALLBACK (handle_set_one_time_password), self);
   g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);
   g_signal_connect (self->skeleton, "handle-delete-entry", G_CALLBACK (handle_delete_entry), self);

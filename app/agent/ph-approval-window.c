@@ -145,6 +145,8 @@ ph_approval_window_new (const PhAccessRequest *request)
   g_autoptr(GString) detail = g_string_new (NULL);
 
   gtk_label_set_text (self->request_label, text);
+  if (request->subject->command)
+    g_string_append_printf (detail, _("To run: %s\n"), request->subject->command);
   if (request->subject->purpose)
     g_string_append_printf (detail, _("Reason given: “%s”\n"), request->subject->purpose);
   if (request->subject->exe)

@@ -16,7 +16,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <libsoup/soup.h>
 #include <sodium.h>
 #include <glib/gi18n.h>
@@ -84,6 +87,16 @@ ph_mcp_server_new (PhDBusAgent1 *agent,
   self->http = soup_session_new_with_options ("timeout", REQUEST_TIMEOUT, "user-agent", "Perihelion-MCP/" PACKAGE_VERSION,
                                               NULL);
   return self;
+}
+
+static const char *
+string_member (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
+
+  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+         ? json_node_get_string (node) : NULL;
 }
 
 /* Messages out */
@@ -209,6 +222,14 @@ typedef struct
   char *auth;
   char *auth_header;
   char *username;
+  /* run_command */
+  GStrv argv;
+  char *env_var;
+  guint timeout;
+  guint timeout_source;
+  GCancellable *cancellable;
+  GSubprocess *process;
+  gboolean timed_out;
 } ToolCall;
 
 static void wipe_forms (GPtrArray *forms);
@@ -230,6 +251,11 @@ tool_call_free (ToolCall *call)
   g_free (call->auth);
   g_free (call->auth_header);
   g_free (call->username);
+  g_strfreev (call->argv);
+  g_free (call->env_var);
+  g_clear_handle_id (&call->timeout_source, g_source_remove);
+  g_clear_object (&call->cancellable);
+  g_clear_object (&call->process);
   g_free (call);
 }
 
@@ -649,6 +675,210 @@ http_entry_done (GObject      *object,
   ph_dbus_agent1_call_get_secret (call->self->agent, id, "password", "use", NULL, http_secret_done, call);
 }
 
+/* run_command */
+
+#define MAX_COMMAND_OUTPUT (1024 * 1024)
+#define MAX_COMMAND_TIMEOUT 300
+
+/* In the child: a process group of its own, so a timeout ends whatever it started too. */
+static void
+new_process_group (gpointer data)
+{
+  setpgid (0, 0);
+}
+
+/* Still open after the group was killed (a daemon that left it): stop waiting. */
+static gboolean
+command_abandoned (gpointer data)
+{
+  ToolCall *call = data;
+
+  call->timeout_source = 0;
+  g_cancellable_cancel (call->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+command_timed_out (gpointer data)
+{
+  ToolCall *call = data;
+  const char *pid = g_subprocess_get_identifier (call->process);
+
+  call->timed_out = TRUE;
+  if (pid)
+    kill (-(pid_t) g_ascii_strtoll (pid, NULL, 10), SIGKILL);
+  g_subprocess_force_exit (call->process);
+  call->timeout_source = g_timeout_add_seconds (2, command_abandoned, call);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+command_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  ToolCall *call = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) output = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) structured = NULL;
+  g_autofree char *masked = NULL;
+  g_autofree char *text = NULL;
+  const char *data_ptr = NULL;
+  gsize size = 0;
+  int status = -1;
+
+  g_subprocess_communicate_finish (call->process, result, &output, NULL, &error);
+  g_clear_handle_id (&call->timeout_source, g_source_remove);
+  if (output)
+    data_ptr = g_bytes_get_data (output, &size);
+  masked = mask (data_ptr ? data_ptr : "", MIN (size, MAX_COMMAND_OUTPUT), call->forms);
+  if (g_subprocess_get_if_exited (call->process))
+    status = g_subprocess_get_exit_status (call->process);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "exit_status");
+  json_builder_add_int_value (b, status);
+  json_builder_set_member_name (b, "output");
+  json_builder_add_string_value (b, g_utf8_validate (masked, -1, NULL) ? masked : _("(binary output not shown)"));
+  if (size > MAX_COMMAND_OUTPUT)
+    {
+      json_builder_set_member_name (b, "truncated");
+      json_builder_add_boolean_value (b, TRUE);
+    }
+  if (call->timed_out)
+    {
+      json_builder_set_member_name (b, "timed_out");
+      json_builder_add_boolean_value (b, TRUE);
+    }
+  json_builder_end_object (b);
+  structured = json_builder_get_root (b);
+  text = json_to_string (structured, TRUE);
+  finish_call (call, tool_result (text, json_node_copy (structured), status != 0));
+}
+
+static void
+command_secret_done (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      data)
+{
+  ToolCall *call = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *secret = NULL;
+  const char *data_ptr;
+  gsize len;
+  int ttl = 0;
+
+  if (!ph_dbus_agent1_call_get_secret_for_command_finish (PH_DBUS_AGENT1 (object), &bytes, &ttl, result, &error))
+    {
+      g_autofree char *text = error_text (error);
+
+      finish_call (call, tool_result (text, NULL, TRUE));
+      return;
+    }
+  data_ptr = g_variant_get_fixed_array (bytes, &len, 1);
+  secret = g_strndup (data_ptr, len);
+  call->forms = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (call->forms, g_strdup (secret));
+  g_ptr_array_add (call->forms, g_base64_encode ((const guchar *) secret, len));
+  g_ptr_array_add (call->forms, url_encode (secret));
+  /* No shell, no terminal, nothing on standard input (ours is the MCP stream); output and errors
+   * together, as a person would read them. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, "/dev/null");
+  g_subprocess_launcher_set_child_setup (launcher, new_process_group, NULL, NULL);
+  g_subprocess_launcher_setenv (launcher, call->env_var, secret, TRUE);
+  call->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) call->argv, &error);
+  sodium_memzero (secret, len);
+  if (call->process == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("The command could not start: %s"), error->message);
+
+      finish_call (call, tool_result (text, NULL, TRUE));
+      return;
+    }
+  call->cancellable = g_cancellable_new ();
+  call->timeout_source = g_timeout_add_seconds (call->timeout, command_timed_out, call);
+  g_subprocess_communicate_async (call->process, NULL, call->cancellable, command_done, call);
+}
+
+/* An environment variable for the secret: a plain name, and none that changes how programs are
+ * found or loaded. */
+static gboolean
+env_var_allowed (const char *name)
+{
+  static const char * const reserved[] = { "PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "PWD", "TMPDIR",
+                                           "DBUS_SESSION_BUS_ADDRESS", NULL };
+
+  if (name == NULL || !(g_ascii_isalpha (*name) || *name == '_') || strlen (name) > 64 ||
+      strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen (name))
+    return FALSE;
+  return !g_strv_contains (reserved, name) && !g_str_has_prefix (name, "LD_") && !g_str_has_prefix (name, "DYLD_") &&
+         !g_str_has_prefix (name, "GIO_") && !g_str_has_prefix (name, "G_");
+}
+
+static void
+run_command (PhMcpServer *self,
+             JsonNode    *id,
+             JsonObject  *params,
+             JsonObject  *arguments)
+{
+  const char *entry = string_member (arguments, "entry");
+  const char *env_var = string_member (arguments, "env_var");
+  const char *field = string_member (arguments, "field");
+  JsonArray *argv = arguments && json_object_has_member (arguments, "argv") &&
+                    JSON_NODE_HOLDS_ARRAY (json_object_get_member (arguments, "argv"))
+                    ? json_object_get_array_member (arguments, "argv") : NULL;
+  gint64 timeout = arguments && json_object_has_member (arguments, "timeout")
+                   ? json_object_get_int_member_with_default (arguments, "timeout", 60) : 60;
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *found = NULL;
+  g_autofree char *program = NULL;
+  g_autofree char *command_line = NULL;
+  ToolCall *call;
+
+  if (entry == NULL || argv == NULL || json_array_get_length (argv) == 0 || !env_var_allowed (env_var) ||
+      timeout < 1 || timeout > MAX_COMMAND_TIMEOUT)
+    {
+      reply (self, id, tool_result (_("Refused: give an entry, argv (the program and its arguments, no shell), "
+                                      "env_var (a plain variable name, not PATH, HOME, LD_… and the like) and a "
+                                      "timeout of 1 to 300 seconds"), NULL, TRUE));
+      return;
+    }
+  for (guint i = 0; i < json_array_get_length (argv); i++)
+    {
+      JsonNode *node = json_array_get_element (argv, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        {
+          reply (self, id, tool_result (_("Refused: argv is a list of strings"), NULL, TRUE));
+          return;
+        }
+      g_ptr_array_add (args, g_strdup (json_node_get_string (node)));
+    }
+  g_ptr_array_add (args, NULL);
+  /* The policy decides on the program itself: found on PATH, symlinks resolved. */
+  found = g_find_program_in_path (g_ptr_array_index (args, 0));
+  program = found ? realpath (found, NULL) : NULL;
+  if (program == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Refused: no program “%s” here"), (char *) g_ptr_array_index (args, 0));
+
+      reply (self, id, tool_result (text, NULL, TRUE));
+      return;
+    }
+  g_free (g_ptr_array_index (args, 0));
+  args->pdata[0] = g_strdup (program);
+  command_line = g_strjoinv (" ", (char **) args->pdata);
+  call = tool_call_new (self, id, params);
+  call->argv = (GStrv) g_ptr_array_free (g_steal_pointer (&args), FALSE);
+  call->env_var = g_strdup (env_var);
+  call->timeout = timeout;
+  ph_dbus_agent1_call_get_secret_for_command (self->agent, entry, field ? field : "password", program, command_line,
+                                              NULL, command_secret_done, call);
+}
+
 /* tools/list */
 
 static const char tools_json[] =
@@ -670,6 +900,19 @@ static const char tools_json[] =
   "\"body\":{\"type\":\"string\"},"
   "\"auth\":{\"type\":\"string\",\"description\":\"How to send the secret: bearer (default: Authorization: Bearer), "
   "basic (the entry's username and the secret), or header:NAME (the secret as that header's value)\"}}}},"
+  "{\"name\":\"run_command\","
+  "\"description\":\"Run a program with a credential in one environment variable, without seeing it: no shell "
+  "(give the program and its arguments), nothing on standard input; returns the exit status and the output "
+  "(standard output and error together, at most 1 MiB) with the secret masked. The person's policy says which "
+  "programs may get which credential; otherwise they are asked.\","
+  "\"inputSchema\":{\"type\":\"object\",\"required\":[\"entry\",\"argv\",\"env_var\"],\"properties\":{"
+  "\"entry\":{\"type\":\"string\",\"description\":\"The credential's id or title (from list_credentials)\"},"
+  "\"argv\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":1,\"description\":\"The program "
+  "(a name on PATH or a path) and its arguments, e.g. [\\\"gh\\\", \\\"api\\\", \\\"user\\\"]\"},"
+  "\"env_var\":{\"type\":\"string\",\"description\":\"The environment variable that holds the secret, e.g. "
+  "GH_TOKEN\"},"
+  "\"field\":{\"type\":\"string\",\"description\":\"password (default) or a protected field\"},"
+  "\"timeout\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":300,\"description\":\"Seconds (default 60)\"}}}},"
   "{\"name\":\"get_totp\","
   "\"description\":\"The current one-time code (TOTP) of a credential. This reveals the code to you; the person may "
   "be asked to approve.\","
@@ -685,16 +928,6 @@ static const char tools_json[] =
   "\"entry\":{\"type\":\"string\"},\"field\":{\"type\":\"string\",\"description\":\"password (default) or a protected "
   "field\"},\"reason\":{\"type\":\"string\",\"description\":\"Why you need it, shown to the person\"}}}}"
   "]}";
-
-static const char *
-string_member (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = object ? json_object_get_member (object, name) : NULL;
-
-  return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-         ? json_node_get_string (node) : NULL;
-}
 
 static void
 call_tool (PhMcpServer *self,
@@ -752,6 +985,8 @@ call_tool (PhMcpServer *self,
       call->kind = "oauth";
       ph_dbus_agent1_call_get_oauth_token (self->agent, account, NULL, reveal_done, call);
     }
+  else if (g_str_equal (name, "run_command"))
+    run_command (self, id, params, arguments);
   else if (g_str_equal (name, "http_request"))
     {
       const char *entry = string_member (arguments, "entry"), *url = string_member (arguments, "url");

@@ -108,7 +108,7 @@ test('initialize and tools/list with the SDK (protocol 2025-11-25)', async () =>
     assert.match(client.getInstructions(), /capabilities, not secrets/);
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(),
-      ['get_totp', 'http_request', 'list_credentials', 'oauth_token', 'request_secret']);
+      ['get_totp', 'http_request', 'list_credentials', 'oauth_token', 'request_secret', 'run_command']);
     for (const tool of tools) {
       assert.ok(tool.description.length > 60, `${tool.name} has a description a model can use`);
       assert.equal(tool.inputSchema.type, 'object');
@@ -189,6 +189,45 @@ test('http_request refuses hosts the entry does not name and does not follow red
     assert.equal(redirect.structuredContent.redirect_not_followed, true);
     assert.equal(serverLog.length, before + 1);
     assert.ok(!serverLog.some((r) => r.url === '/stolen'), 'the redirect was not followed');
+  });
+});
+
+test('run_command: the secret in one variable, the output masked, only the programs the policy names', async () => {
+  await withClient('mcp-test-client', async (client) => {
+    const script = 'echo "token=$API_TOKEN"; printf %s "$API_TOKEN" | base64; echo "stdin: $(cat)"; ' +
+                   'test -z "$PH_CANARY_ABSENT" && echo >&2 "to stderr: $API_TOKEN"; exit 3';
+    const result = await client.callTool({ name: 'run_command', arguments: {
+      entry: 'Echo API', argv: ['sh', '-c', script], env_var: 'API_TOKEN' } });
+    assert.equal(result.isError, true, 'a non-zero exit is reported as an error');
+    assert.equal(result.structuredContent.exit_status, 3);
+    const output = result.structuredContent.output;
+    assert.match(output, /^token=\[REDACTED\]$/m, 'the program got the secret; the model sees it masked');
+    assert.match(output, /^\[REDACTED\]$/m, 'its base64 form masked too');
+    assert.match(output, /^stdin: $/m, 'nothing on standard input');
+    assert.match(output, /to stderr: \[REDACTED\]/);
+
+    const ok = await client.callTool({ name: 'run_command', arguments: {
+      entry: 'Echo API', argv: ['sh', '-c', 'test -n "$API_TOKEN"'], env_var: 'API_TOKEN' } });
+    assert.equal(ok.isError, false);
+    assert.equal(ok.structuredContent.exit_status, 0);
+
+    // The policy names sh only: env is another program, left to a person, and nobody is asked.
+    const other = await client.callTool({ name: 'run_command', arguments: {
+      entry: 'Echo API', argv: ['env'], env_var: 'API_TOKEN' } });
+    assert.equal(other.isError, true);
+    assert.match(text(other), /approv/i);
+
+    const slow = await client.callTool({ name: 'run_command', arguments: {
+      entry: 'Echo API', argv: ['sh', '-c', 'sleep 30'], env_var: 'API_TOKEN', timeout: 1 } });
+    assert.equal(slow.structuredContent.timed_out, true);
+
+    for (const bad of [{ env_var: 'LD_PRELOAD' }, { env_var: 'PATH' }, { env_var: 'A B' }, { argv: [] },
+                       { argv: ['no-such-program-here'] }, { argv: [['sh']] }, { timeout: 0 }]) {
+      const refused = await client.callTool({ name: 'run_command', arguments: {
+        entry: 'Echo API', argv: ['sh', '-c', 'true'], env_var: 'API_TOKEN', ...bad } });
+      assert.equal(refused.isError, true, JSON.stringify(bad));
+      assert.match(text(refused), /Refused/);
+    }
   });
 });
 

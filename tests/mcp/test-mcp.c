@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
@@ -55,9 +56,16 @@ write_vault (const char *path,
   ph_vault_entry_changed (vault, totp);
   /* The AI agent mcp-test-client may use the API credential and read the one-time code; any
    * other AI agent falls to the default rules (list freely, ask for anything more). */
-  policy = g_strdup_printf ("p, agent:mcp-test-client, %s, use, true, allow, \n"
+  g_autofree char *sh_found = g_find_program_in_path ("sh");
+  g_autofree char *sh = realpath (sh_found, NULL);
+
+  /* ...and hand it to sh (symlinks resolved, as the policy sees programs), and no other program. */
+  /* (CSV: a field with quotes is quoted, its quotes doubled) */
+  policy = g_strdup_printf ("p, agent:mcp-test-client, %s, use, \"r.ctx.Command == \"\"\"\"\", allow, \n"
+                            "p, agent:mcp-test-client, %s, use, \"r.ctx.Command == \"\"%s\"\"\", allow, \n"
                             "p, agent:mcp-test-client, %s, reveal, true, allow, \n%s",
-                            ph_entry_get_id (echo), ph_entry_get_id (totp), ph_pdp_get_default_policy ());
+                            ph_entry_get_id (echo), ph_entry_get_id (echo), sh, ph_entry_get_id (totp),
+                            ph_pdp_get_default_policy ());
   ph_vault_set_policy (vault, ph_pdp_get_default_model (), policy);
   g_assert_true (ph_vault_save (vault, &error));
   g_assert_no_error (error);

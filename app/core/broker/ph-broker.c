@@ -558,6 +558,7 @@ ph_broker_authorize (PhBroker        *self,
   request.context.last_reauth = self->last_reauth;
   request.context.last_mfa = self->last_mfa;
   request.context.present = self->present;
+  request.context.command = subject->command;
   request.context.risk = ph_risk_monitor_score (self->risk, subject_id, request.context.now, self->present, NULL);
   ph_risk_monitor_observe (self->risk, subject_id, request.context.now);
 

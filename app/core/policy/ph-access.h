@@ -26,6 +26,8 @@ typedef struct
   char *app_id;         /* Flatpak app id, or NULL */
   char *purpose;        /* why the subject says it asks (an AI agent's reason), or NULL: shown to
                          * the person who approves and audited, never decided on */
+  char *command;        /* the program (absolute, symlinks resolved) the subject will hand the
+                         * secret to, or NULL: the policy's r.ctx.Command */
 } PhSubject;
 
 typedef enum
@@ -50,6 +52,7 @@ typedef struct
   gint64 last_mfa;       /* when a second factor was last verified (µs), 0: never */
   int risk;              /* 0 to 100 */
   gboolean present;      /* a person is at the machine */
+  const char *command;   /* the program a secret is handed to (an AI agent's run_command), or NULL */
 } PhAccessContext;
 
 typedef struct

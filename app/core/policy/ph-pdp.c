@@ -23,7 +23,7 @@ static const char default_model[] =
   "# r.obj: the entry (Id, Title, Folder, Tags, Sensitivity, Kind) or \"vault\", \"policy\", \"audit\"\n"
   "# r.act: list, read-metadata, reveal, copy, use, write, delete, admin-policy, export\n"
   "# r.ctx: Hour, Weekday, SessionAge, SinceReauth, SinceMfa (seconds; -1: never), Risk (0-100),\n"
-  "# Present\n"
+  "# Present, Command (the program a secret is handed to, or \"\")\n"
   "# Rules are tried in order and the first that matches decides; its obligations column\n"
   "# (reauth=DURATION, mfa=DURATION, approve, ttl=DURATION) says what must happen before access.\n"
   "[request_definition]\n"
@@ -328,6 +328,8 @@ context_node (const PhAccessContext *ctx)
   json_builder_add_int_value (b, ctx->risk);
   json_builder_set_member_name (b, "Present");
   json_builder_add_boolean_value (b, ctx->present);
+  json_builder_set_member_name (b, "Command");
+  json_builder_add_string_value (b, ctx->command ? ctx->command : "");
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
