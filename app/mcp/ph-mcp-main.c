@@ -4,15 +4,22 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
 #include <sodium.h>
 
+#include "ph-mcp-http.h"
 #include "ph-mcp-server.h"
 
 #define AGENT_NAME "org.perihelion.Agent"
@@ -122,6 +129,76 @@ spawned_by (void)
   return g_file_read_link (link, NULL);
 }
 
+/* The bearer token HTTP clients must send: PERIHELION_MCP_TOKEN, or a new random one written to
+ * $XDG_RUNTIME_DIR/perihelion/mcp-token (mode 0600) for the person to give their MCP client. */
+static char *
+http_token (GError **error)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_runtime_dir (), "perihelion", NULL);
+  g_autofree char *path = g_build_filename (dir, "mcp-token", NULL);
+  guint8 raw[32];
+  char hex[65];
+  int fd;
+
+  if (g_getenv ("PERIHELION_MCP_TOKEN") && strlen (g_getenv ("PERIHELION_MCP_TOKEN")) >= 32)
+    return g_strdup (g_getenv ("PERIHELION_MCP_TOKEN"));
+  randombytes_buf (raw, sizeof raw);
+  sodium_bin2hex (hex, sizeof hex, raw, sizeof raw);
+  sodium_memzero (raw, sizeof raw);
+  if (g_mkdir_with_parents (dir, 0700) < 0 ||
+      (fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", path, g_strerror (errno));
+      return NULL;
+    }
+  if (write (fd, hex, 64) != 64 || fchmod (fd, 0600) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", path, g_strerror (errno));
+      close (fd);
+      return NULL;
+    }
+  close (fd);
+  g_printerr (_("perihelion-mcp: the bearer token is in %s\n"), path);
+  return g_strdup (hex);
+}
+
+static gboolean
+quit_on_signal (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+serve_http (const char *address)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhMcpHttp) server = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *bus = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autofree char *token = NULL;
+
+  if (bus == NULL || (token = http_token (&error)) == NULL)
+    {
+      g_printerr ("perihelion-mcp: %s\n", error->message);
+      return 1;
+    }
+  server = ph_mcp_http_new (bus, token);
+  sodium_memzero (token, strlen (token));
+  if (!ph_mcp_http_listen (server, address, &error))
+    {
+      g_printerr ("perihelion-mcp: %s\n", error->message);
+      return 1;
+    }
+  /* The endpoint on standard output, for whoever started us (scripts, tests). */
+  g_print ("http://%s:%u/mcp\n", strchr (address, ':') && address[0] != '[' ? "127.0.0.1" : "[::1]",
+           ph_mcp_http_get_port (server));
+  g_unix_signal_add (SIGTERM, quit_on_signal, loop);
+  g_unix_signal_add (SIGINT, quit_on_signal, loop);
+  g_main_loop_run (loop);
+  return 0;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -133,7 +210,8 @@ main (int    argc,
   gboolean version = FALSE;
   char *http = NULL;
   const GOptionEntry entries[] = {
-    { "http", 0, 0, G_OPTION_ARG_STRING, &http, N_("Serve Streamable HTTP on ADDRESS:PORT (not yet available)"),
+    { "http", 0, 0, G_OPTION_ARG_STRING, &http, N_("Serve Streamable HTTP on ADDRESS:PORT (loopback only; "
+                                                   "PORT 0 picks one) instead of standard input and output"),
       N_("ADDRESS:PORT") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version"), NULL },
     { NULL }
@@ -160,15 +238,15 @@ main (int    argc,
       g_print ("perihelion-mcp %s\n", PACKAGE_VERSION);
       return 0;
     }
-  if (http)
-    {
-      g_printerr ("perihelion-mcp: %s\n", _("The Streamable HTTP transport is not available yet; use standard input "
-                                          "and output"));
-      g_free (http);
-      return 2;
-    }
   if (sodium_init () < 0)
     return 1;
+  if (http)
+    {
+      int status = serve_http (http);
+
+      g_free (http);
+      return status;
+    }
 
   /* The agent holds the keys and decides; it is started by D-Bus activation if needed. */
   agent = ph_dbus_agent1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,

@@ -40,6 +40,7 @@ struct _PhMcpServer
   char *spawned_by;
   PhMcpSend send;
   gpointer send_data;
+  GDestroyNotify send_data_destroy;
   gboolean initialized;
   char *client_name;
   SoupSession *http;
@@ -56,6 +57,8 @@ ph_mcp_server_finalize (GObject *object)
   g_clear_object (&self->http);
   g_free (self->spawned_by);
   g_free (self->client_name);
+  if (self->send_data_destroy)
+    self->send_data_destroy (self->send_data);
   G_OBJECT_CLASS (ph_mcp_server_parent_class)->finalize (object);
 }
 
@@ -97,6 +100,20 @@ string_member (JsonObject *object,
 
   return node && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
          ? json_node_get_string (node) : NULL;
+}
+
+/* As ph_mcp_server_new(), and @send_data is released with @destroy when the server is done. */
+PhMcpServer *
+ph_mcp_server_new_full (PhDBusAgent1   *agent,
+                        const char     *spawned_by,
+                        PhMcpSend       send,
+                        gpointer        send_data,
+                        GDestroyNotify  destroy)
+{
+  PhMcpServer *self = ph_mcp_server_new (agent, spawned_by, send, send_data);
+
+  self->send_data_destroy = destroy;
+  return self;
 }
 
 /* Messages out */

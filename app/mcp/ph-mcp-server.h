@@ -23,6 +23,11 @@ PhMcpServer *ph_mcp_server_new     (PhDBusAgent1 *agent,
                                     const char   *spawned_by,
                                     PhMcpSend     send,
                                     gpointer      send_data);
+PhMcpServer *ph_mcp_server_new_full (PhDBusAgent1   *agent,
+                                     const char     *spawned_by,
+                                     PhMcpSend       send,
+                                     gpointer        send_data,
+                                     GDestroyNotify  destroy);
 void         ph_mcp_server_receive (PhMcpServer  *self,
                                     const char   *json,
                                     gsize         length);

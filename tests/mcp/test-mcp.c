@@ -115,7 +115,8 @@ start_agent (GTestDBus  *bus,
 }
 
 static void
-test_mcp_sdk (void)
+run_client (const char *script_name,
+            gboolean    stdio)
 {
   g_autofree char *dir = ph_test_make_dir ();
   g_autofree char *vault_path = g_build_filename (dir, "vault.phv", NULL);
@@ -124,7 +125,7 @@ test_mcp_sdk (void)
   /* PH_MCP_CLIENT: tests/bench/mcp-bench.js, for the benchmarks on the same vault and agent. */
   const char *client = g_getenv ("PH_MCP_CLIENT");
   g_autofree char *script = client ? g_strdup (client)
-                                   : g_build_filename (g_getenv ("PH_MCP_TEST_DIR"), "mcp-client.js", NULL);
+                                   : g_build_filename (g_getenv ("PH_MCP_TEST_DIR"), script_name, NULL);
   g_autofree char *canary = random_canary ();
   g_autofree char *port = NULL;
   g_autofree char *out = NULL;
@@ -173,7 +174,7 @@ test_mcp_sdk (void)
   if (!g_subprocess_get_if_exited (node) || g_subprocess_get_exit_status (node) != 0)
     g_error ("the MCP SDK tests failed:\n%s\n%s", out, err);
   g_assert_null (strstr (out, "not ok"));
-  g_assert_nonnull (strstr (out, "ok - http_request sends the credential"));
+  g_assert_nonnull (strstr (out, stdio ? "ok - http_request sends the credential" : "ok - refused cleanly"));
 
   g_subprocess_send_signal (agent, SIGTERM);
   g_subprocess_wait (agent, NULL, NULL);
@@ -184,7 +185,8 @@ test_mcp_sdk (void)
   g_assert_true (g_file_get_contents (log_path, &audit, NULL, &error));
   g_assert_nonnull (strstr (audit, "agent:mcp-test-client"));
   g_assert_nonnull (strstr (audit, "agent:other-agent"));
-  g_assert_nonnull (strstr (audit, "purpose “to test”"));
+  if (stdio)
+    g_assert_nonnull (strstr (audit, "purpose “to test”"));
   g_assert_null (strstr (audit, canary));
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
@@ -193,12 +195,26 @@ test_mcp_sdk (void)
   }
 }
 
+static void
+test_mcp_stdio (gconstpointer script)
+{
+  run_client (script, TRUE);
+}
+
+static void
+test_mcp_http (gconstpointer script)
+{
+  run_client (script, FALSE);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sodium_init (), >=, 0);
-  g_test_add_func ("/mcp/sdk", test_mcp_sdk);
+  g_test_add_data_func ("/mcp/stdio", "mcp-client.js", test_mcp_stdio);
+  if (g_getenv ("PH_MCP_CLIENT") == NULL)
+    g_test_add_data_func ("/mcp/http", "mcp-http-client.js", test_mcp_http);
   return g_test_run ();
 }
