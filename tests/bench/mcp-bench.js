@@ -9,6 +9,10 @@ const path = require('node:path');
 const { Client } = require(path.join(process.env.NODE_PATH, '@modelcontextprotocol/sdk/dist/cjs/client/index.js'));
 const { StdioClientTransport } = require(path.join(process.env.NODE_PATH,
   '@modelcontextprotocol/sdk/dist/cjs/client/stdio.js'));
+const { StreamableHTTPClientTransport } = require(path.join(process.env.NODE_PATH,
+  '@modelcontextprotocol/sdk/dist/cjs/client/streamableHttp.js'));
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 
 const port = Number(process.env.PH_HTTP_PORT);
 const url = `http://127.0.0.1:${port}/echo`;
@@ -89,6 +93,31 @@ function direct() {
   show('20 concurrent sessions, list_credentials', stats(all));
   console.log(`20 concurrent sessions: ${(all.length / seconds).toFixed(0)} calls/s in total`);
   await Promise.all(sessions.map((s) => s.close()));
+
+  // The same over Streamable HTTP: one perihelion-mcp --http, 20 sessions at once.
+  const token = crypto.randomBytes(32).toString('hex');
+  const server = spawn(process.env.PH_MCP_PATH, ['--http', '127.0.0.1:0'],
+    { env: { ...process.env, PERIHELION_MCP_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const endpoint = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(d.toString().trim())));
+  const overHttp = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+    const c = new Client({ name: `http-bench-${i}`, version: '1.0.0' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(endpoint),
+      { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    return c;
+  }));
+  const single = overHttp[0];
+  show('HTTP: tools/call list_credentials, one session', stats(await time(
+    () => single.callTool({ name: 'list_credentials', arguments: {} }), N)));
+  const httpAll = [];
+  const t1 = process.hrtime.bigint();
+  await Promise.all(overHttp.map(async (c) => {
+    httpAll.push(...await time(() => c.callTool({ name: 'list_credentials', arguments: {} }), 50));
+  }));
+  const httpSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+  show('HTTP: 20 concurrent sessions, list_credentials', stats(httpAll));
+  console.log(`HTTP: 20 concurrent sessions: ${(httpAll.length / httpSeconds).toFixed(0)} calls/s in total`);
+  await Promise.all(overHttp.map((c) => c.close()));
+  server.kill('SIGTERM');
   service.close();
   agent.destroy();
 })().catch((error) => {
