@@ -247,6 +247,14 @@ test('the gate decides for the AI agent by its name', async () => {
     assert.match(text(secret), /Denied|approv/i);
     const noReason = await client.callTool({ name: 'request_secret', arguments: { entry: 'Echo API' } });
     assert.equal(noReason.isError, true);
+
+    const list = await client.callTool({ name: 'list_credentials', arguments: { query: 'GitHub Bot' } });
+    assert.equal(list.structuredContent.credentials[0].oauth_account, true);
+    const oauth = await client.callTool({ name: 'oauth_token', arguments: { account: 'GitHub Bot' } });
+    assert.equal(oauth.isError, false, text(oauth));
+    assert.equal(text(oauth), 'gho_oauth-test-token');
+    const noAccount = await client.callTool({ name: 'oauth_token', arguments: { account: 'Echo API' } });
+    assert.equal(noAccount.isError, true, 'not an OAuth account');
   });
   // Another AI agent has no rule of its own: it may list, and using the credential needs an
   // approval nobody gives.
@@ -260,6 +268,9 @@ test('the gate decides for the AI agent by its name', async () => {
     assert.equal(serverLog.length, before, 'nothing was sent without the approval');
     const totp = await client.callTool({ name: 'get_totp', arguments: { entry: 'Totp Site' } });
     assert.equal(totp.isError, true);
+    const oauth = await client.callTool({ name: 'oauth_token', arguments: { account: 'GitHub Bot' } });
+    assert.equal(oauth.isError, true);
+    assert.ok(!text(oauth).includes('gho_'));
   });
 });
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "ph-oauth-account.h"
 #include "ph-test-util.h"
 
 #define TOTP_SECRET "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -51,7 +52,14 @@ write_vault (const char *path,
   g_autoptr(GError) error = NULL;
   g_autofree char *policy = NULL;
 
+  PhOAuthTokens tokens = { .access_token = ph_secret_new_from_text ("gho_oauth-test-token"),
+                           .expires_at = g_get_real_time () / G_USEC_PER_SEC + 3600 };
+
   ph_test_put_entry (vault, "Other Service", "carol", "https://other.example", "other-secret");
+  /* An OAuth account whose token is fresh (no refresh, so no provider is needed). */
+  g_assert_nonnull (ph_oauth_account_store (vault, "GitHub Bot", "github", NULL, "client-id", "bot", &tokens, &error));
+  g_assert_no_error (error);
+  ph_secret_unref (tokens.access_token);
   ph_test_set_secret (vault, totp, PH_FIELD_OTP, "otpauth://totp/Totp:alice?secret=" TOTP_SECRET);
   ph_vault_entry_changed (vault, totp);
   /* The AI agent mcp-test-client may use the API credential and read the one-time code; any
@@ -63,7 +71,8 @@ write_vault (const char *path,
   /* (CSV: a field with quotes is quoted, its quotes doubled) */
   policy = g_strdup_printf ("p, agent:mcp-test-client, %s, use, \"r.ctx.Command == \"\"\"\"\", allow, \n"
                             "p, agent:mcp-test-client, %s, use, \"r.ctx.Command == \"\"%s\"\"\", allow, \n"
-                            "p, agent:mcp-test-client, %s, reveal, true, allow, \n%s",
+                            "p, agent:mcp-test-client, %s, reveal, true, allow, \n"
+                            "p, agent:mcp-test-client, folder:OAuth, use, true, allow, \n%s",
                             ph_entry_get_id (echo), ph_entry_get_id (echo), sh, ph_entry_get_id (totp),
                             ph_pdp_get_default_policy ());
   ph_vault_set_policy (vault, ph_pdp_get_default_model (), policy);
