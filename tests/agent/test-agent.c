@@ -462,6 +462,32 @@ test_unapproved_caller (Fixture      *f,
   g_assert_nonnull (strstr (err, "org.perihelion.Agent1.Error.NotApproved"));
   g_assert_null (strstr (out, CANARY));
 
+  /* Nor may it pass for an AI agent, or have a secret handed to a program of its choosing: only
+   * perihelion-mcp may (the test process is trusted as the CLI, not as perihelion-mcp). */
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+  g_clear_object (&gdbus);
+  gdbus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, "gdbus", "call",
+                            "--session", "--dest", NAME, "--object-path", PATH, "--method", IFACE ".DeclareAgent",
+                            "claude-code", "", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (gdbus, NULL, NULL, &out, &err, &error);
+  g_assert_false (g_subprocess_get_successful (gdbus));
+  g_assert_nonnull (strstr (err, "AccessDenied"));
+  {
+    g_autoptr(GVariant) reply = call (f, "GetSecretForCommand",
+                                      g_variant_new ("(ssss)", "GitHub", "password", "/usr/bin/env", "env"), &error);
+
+    g_assert_null (reply);
+    g_assert_true (g_dbus_error_is_remote_error (error));
+    g_assert_nonnull (strstr (error->message, "perihelion-mcp"));
+    g_clear_error (&error);
+    reply = call (f, "DeclareAgent", g_variant_new ("(ss)", "claude-code", ""), &error);
+    g_assert_null (reply);
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+  }
+
   stop_agent (f);
   g_file_get_contents (f->log_path, &log, NULL, NULL);
   g_assert_nonnull (strstr (log, "\"subject\":\"process:"));
