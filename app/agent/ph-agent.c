@@ -908,6 +908,31 @@ handle_get_secret (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+/* Opens @field of @entry_name for @subject through the gate, as a byte string whose buffer is
+ * wiped when the reply is done with it; or returns the error to @invocation and NULL. */
+static GVariant *
+open_secret (PhAgent               *self,
+             GDBusMethodInvocation *invocation,
+             const PhSubject       *subject,
+             PhAction               action,
+             const char            *entry_name,
+             const char            *field)
+{
+  g_autoptr(GError) error = NULL;
+  PhSecret *secret;
+  PhEntry *entry;
+
+  if (!(entry = ph_vault_find (self->vault, entry_name, &error)) ||
+      !(secret = ph_broker_open (self->broker, subject, action, entry, field, &error)))
+    {
+      fail (self, invocation, error);
+      return NULL;
+    }
+  end (self);
+  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, ph_secret_get_data (secret), ph_secret_get_length (secret),
+                                  TRUE, wipe_and_free, secret);
+}
+
 /* RequestSecret: a reveal with the caller's reason, which the person approving reads. */
 static gboolean
 handle_request_secret (PhDBusAgent1          *skeleton,
@@ -918,9 +943,7 @@ handle_request_secret (PhDBusAgent1          *skeleton,
                        PhAgent               *self)
 {
   g_autoptr(PhSubject) subject = NULL;
-  g_autoptr(GError) error = NULL;
-  PhSecret *secret;
-  PhEntry *entry;
+  GVariant *secret;
 
   if (!g_utf8_validate (reason, -1, NULL) || g_utf8_strlen (reason, -1) > 500 || *reason == '\0')
     {
@@ -939,18 +962,8 @@ handle_request_secret (PhDBusAgent1          *skeleton,
   /* One line, no control characters: the reason is shown and audited as the caller's words. */
   subject->purpose = g_strdup (reason);
   g_strdelimit (subject->purpose, "\n\r\t\v\f", ' ');
-  if (!(entry = ph_vault_find (self->vault, entry_name, &error)))
-    return fail (self, invocation, error);
-  secret = ph_broker_open (self->broker, subject, PH_ACTION_REVEAL, entry, field, &error);
-  if (secret == NULL)
-    return fail (self, invocation, error);
-  end (self);
-  ph_dbus_agent1_complete_request_secret (skeleton, invocation,
-                                          g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                                   ph_secret_get_data (secret),
-                                                                   ph_secret_get_length (secret), TRUE,
-                                                                   wipe_and_free, secret),
-                                          ph_broker_get_ttl (self->broker));
+  if ((secret = open_secret (self, invocation, subject, PH_ACTION_REVEAL, entry_name, field)))
+    ph_dbus_agent1_complete_request_secret (skeleton, invocation, secret, ph_broker_get_ttl (self->broker));
   return TRUE;
 }
 
@@ -966,9 +979,7 @@ handle_get_secret_for_command (PhDBusAgent1          *skeleton,
                                PhAgent               *self)
 {
   g_autoptr(PhSubject) subject = NULL;
-  g_autoptr(GError) error = NULL;
-  PhSecret *secret;
-  PhEntry *entry;
+  GVariant *secret;
 
   if (!g_path_is_absolute (program) || !g_utf8_validate (program, -1, NULL) ||
       !g_utf8_validate (command_line, -1, NULL) || g_utf8_strlen (command_line, -1) > 1000 ||
@@ -990,18 +1001,8 @@ handle_get_secret_for_command (PhDBusAgent1          *skeleton,
   subject->command = g_strdup (program);
   subject->purpose = g_strdup (command_line);
   g_strdelimit (subject->purpose, "\n\r\t\v\f", ' ');
-  if (!(entry = ph_vault_find (self->vault, entry_name, &error)))
-    return fail (self, invocation, error);
-  secret = ph_broker_open (self->broker, subject, PH_ACTION_USE, entry, field, &error);
-  if (secret == NULL)
-    return fail (self, invocation, error);
-  end (self);
-  ph_dbus_agent1_complete_get_secret_for_command (skeleton, invocation,
-                                                  g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                                           ph_secret_get_data (secret),
-                                                                           ph_secret_get_length (secret), TRUE,
-                                                                           wipe_and_free, secret),
-                                                  ph_broker_get_ttl (self->broker));
+  if ((secret = open_secret (self, invocation, subject, PH_ACTION_USE, entry_name, field)))
+    ph_dbus_agent1_complete_get_secret_for_command (skeleton, invocation, secret, ph_broker_get_ttl (self->broker));
   return TRUE;
 }
 

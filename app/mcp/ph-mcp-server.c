@@ -333,6 +333,16 @@ finish_call (ToolCall *call,
 
 /* list_credentials */
 
+/* The host an entry's URL names ("github.com" alone counts as https://github.com), or NULL. */
+static char *
+url_host (const char *url)
+{
+  g_autofree char *full = strstr (url, "://") ? g_strdup (url) : g_strconcat ("https://", url, NULL);
+  g_autoptr(GUri) uri = g_uri_parse (full, G_URI_FLAGS_NONE, NULL);
+
+  return uri && g_uri_get_host (uri) ? g_strdup (g_uri_get_host (uri)) : NULL;
+}
+
 static const char * const summary_keys[] = { "id", "title", "username" };
 
 static JsonNode *
@@ -356,11 +366,10 @@ entry_summary (GVariant *entry)
   if (g_variant_lookup (entry, "urls", "^a&s", &urls))
     for (guint i = 0; urls[i]; i++)
       {
-        g_autofree char *full = strstr (urls[i], "://") ? g_strdup (urls[i]) : g_strconcat ("https://", urls[i], NULL);
-        g_autoptr(GUri) uri = g_uri_parse (full, G_URI_FLAGS_NONE, NULL);
+        g_autofree char *host = url_host (urls[i]);
 
-        if (uri && g_uri_get_host (uri))
-          json_builder_add_string_value (b, g_uri_get_host (uri));
+        if (host)
+          json_builder_add_string_value (b, host);
       }
   json_builder_end_array (b);
   json_builder_set_member_name (b, "tags");
@@ -652,10 +661,9 @@ host_allowed (GVariant   *entries,
         return FALSE;
       for (guint u = 0; urls[u]; u++)
         {
-          g_autofree char *full = strstr (urls[u], "://") ? g_strdup (urls[u]) : g_strconcat ("https://", urls[u], NULL);
-          g_autoptr(GUri) uri = g_uri_parse (full, G_URI_FLAGS_NONE, NULL);
+          g_autofree char *entry_host = url_host (urls[u]);
 
-          if (uri && g_uri_get_host (uri) && g_ascii_strcasecmp (g_uri_get_host (uri), host) == 0)
+          if (entry_host && g_ascii_strcasecmp (entry_host, host) == 0)
             return TRUE;
         }
       return FALSE;
