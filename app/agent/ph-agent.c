@@ -768,6 +768,14 @@ handle_set_one_time_password (PhDBusAgent1          *skeleton,
   return TRUE;
 }
 
+/* An AI agent's name: letters, digits, ".", "_" and "-", as policy rules can name it. */
+static gboolean
+valid_agent_name (const char *name)
+{
+  return *name != '\0' && strlen (name) <= 64 &&
+         strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen (name);
+}
+
 /* DeclareAgent: perihelion-mcp says which AI agent it serves; the connection's subject becomes
  * agent:NAME (the bus still vouches for the process: only a trusted perihelion-mcp may ask). */
 static gboolean
@@ -792,9 +800,7 @@ handle_declare_agent (PhDBusAgent1          *skeleton,
                                                   _("Only perihelion-mcp may speak for an AI agent"));
       return TRUE;
     }
-  if (*name == '\0' || strlen (name) > 64 || strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                           "0123456789._-") != strlen (name) ||
-      !g_utf8_validate (detail, -1, NULL))
+  if (!valid_agent_name (name) || !g_utf8_validate (detail, -1, NULL))
     {
       g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
                                                   _("An agent's name is letters, digits, “.”, “_” and “-”"));
@@ -905,6 +911,42 @@ handle_get_secret (PhDBusAgent1          *skeleton,
                                                                ph_secret_get_length (secret), TRUE,
                                                                wipe_and_free, secret),
                                       ph_broker_get_ttl (self->broker));
+  return TRUE;
+}
+
+/* ApproveMcpClient: the person lets an HTTP client of perihelion-mcp connect as the AI agent
+ * @name (perihelion-mcp then mints its token). */
+static gboolean
+handle_approve_mcp_client (PhDBusAgent1          *skeleton,
+                           GDBusMethodInvocation *invocation,
+                           const char            *name,
+                           PhAgent               *self)
+{
+  g_autoptr(PhSubject) subject = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!valid_agent_name (name))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("An agent's name is letters, digits, “.”, “_” and “-”"));
+      return TRUE;
+    }
+  if ((subject = begin (self, invocation)) == NULL)
+    return TRUE;
+  if (subject->exe == NULL || !g_ptr_array_find_with_equal_func (self->trusted_mcp, subject->exe, g_str_equal, NULL))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
+                                                  _("Only perihelion-mcp may ask for its clients"));
+      return TRUE;
+    }
+  subject->kind = PH_SUBJECT_AGENT;
+  g_free (subject->name);
+  subject->name = g_strdup (name);
+  subject->purpose = g_strdup (_("connect to perihelion-mcp over HTTP"));
+  if (!ph_broker_ask_person (self->broker, subject, "mcp-client", &error))
+    return fail (self, invocation, error);
+  end (self);
+  ph_dbus_agent1_complete_approve_mcp_client (skeleton, invocation);
   return TRUE;
 }
 
@@ -1591,6 +1633,7 @@ ph_agent_export (PhAgent          *self,
   g_signal_connect (self->skeleton, "handle-get-one-time-code", G_CALLBACK (handle_get_one_time_code), self);
   g_signal_connect (self->skeleton, "handle-declare-agent", G_CALLBACK (handle_declare_agent), self);
   g_signal_connect (self->skeleton, "handle-request-secret", G_CALLBACK (handle_request_secret), self);
+  g_signal_connect (self->skeleton, "handle-approve-mcp-client", G_CALLBACK (handle_approve_mcp_client), self);
   g_signal_connect (self->skeleton, "handle-get-secret-for-command", G_CALLBACK (handle_get_secret_for_command), self);
   g_signal_connect (self->skeleton, "handle-set-one-time-password", G_CALLBACK (handle_set_one_time_password), self);
   g_signal_connect (self->skeleton, "handle-add-entry", G_CALLBACK (handle_add_entry), self);

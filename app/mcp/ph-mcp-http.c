@@ -12,6 +12,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <libsoup/soup.h>
 #include <sodium.h>
@@ -50,6 +51,7 @@ struct _Session
   GHashTable *pending;          /* key -> Pending */
   GHashTable *progress;         /* progress key -> Pending (not owned) */
   Pending *current;             /* the POST being received, for replies without an id */
+  char *bound_name;             /* the AI agent the client's token names, or NULL (the server's token) */
   GPtrArray *streams;           /* SoupServerMessage: open GET streams */
 };
 
@@ -116,6 +118,7 @@ session_free (Session *session)
     g_dbus_connection_close (session->connection, NULL, NULL, NULL);
   g_clear_object (&session->connection);
   g_free (session->id);
+  g_free (session->bound_name);
 }
 
 static Session *
@@ -313,11 +316,81 @@ loopback_host (const char *host)
          g_str_equal (host, "::1");
 }
 
+static char *
+token_hash (const char *token)
+{
+  guint8 hash[32];
+  char hex[65];
+
+  crypto_generichash (hash, sizeof hash, (const guint8 *) token, strlen (token), NULL, 0);
+  sodium_bin2hex (hex, sizeof hex, hash, sizeof hash);
+  return g_strdup (hex);
+}
+
+char *
+ph_mcp_http_clients_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "perihelion", "mcp-clients", NULL);
+}
+
+/* The AI agent a client token was approved for (the clients file keeps "NAME HASH" lines, the
+ * token's BLAKE2b-256 in hex, never the token), or NULL. */
+static char *
+client_for_token (const char *token)
+{
+  g_autofree char *path = ph_mcp_http_clients_path ();
+  g_autofree char *text = NULL;
+  g_autofree char *hash = token_hash (token);
+  g_auto(GStrv) lines = NULL;
+  char *found = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      const char *space = strchr (lines[i], ' ');
+
+      if (space && strlen (space + 1) == strlen (hash) && sodium_memcmp (space + 1, hash, strlen (hash)) == 0 &&
+          found == NULL)
+        found = g_strndup (lines[i], space - lines[i]);
+    }
+  return found;
+}
+
+/**
+ * ph_mcp_http_add_client:
+ *
+ * Records @token as the HTTP client token of the AI agent @name (after the person approved it).
+ */
+gboolean
+ph_mcp_http_add_client (const char  *name,
+                        const char  *token,
+                        GError     **error)
+{
+  g_autofree char *path = ph_mcp_http_clients_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *hash = token_hash (token);
+  g_autofree char *line = g_strdup_printf ("%s %s\n", name, hash);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileOutputStream) out = NULL;
+
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir, g_strerror (errno));
+      return FALSE;
+    }
+  out = g_file_append_to (file, G_FILE_CREATE_PRIVATE, NULL, error);
+  return out && g_output_stream_write_all (G_OUTPUT_STREAM (out), line, strlen (line), NULL, NULL, error) &&
+         g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error);
+}
+
 /* The bearer token, a loopback Host (a rebound DNS name would carry its own), and an Origin, if
  * any, on loopback: a web page the person visits cannot reach this server. */
 static gboolean
 admitted (PhMcpHttp         *self,
-          SoupServerMessage *message)
+          SoupServerMessage *message,
+          char             **bound_name)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
   const char *authorization = soup_message_headers_get_one (headers, "Authorization");
@@ -346,9 +419,11 @@ admitted (PhMcpHttp         *self,
           return FALSE;
         }
     }
+  /* The server's own token, or a client's (which names the AI agent the client is). */
   if (authorization == NULL || !g_str_has_prefix (authorization, "Bearer ") ||
-      strlen (authorization + 7) != strlen (self->token) ||
-      sodium_memcmp (authorization + 7, self->token, strlen (self->token)) != 0)
+      ((strlen (authorization + 7) != strlen (self->token) ||
+        sodium_memcmp (authorization + 7, self->token, strlen (self->token)) != 0) &&
+       (*bound_name = client_for_token (authorization + 7)) == NULL))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (message), "WWW-Authenticate",
                                     "Bearer realm=\"perihelion-mcp\"");
@@ -361,7 +436,8 @@ admitted (PhMcpHttp         *self,
 static void
 handle_post (PhMcpHttp         *self,
              SoupServerMessage *message,
-             Session           *session)
+             Session           *session,
+             const char        *bound_name)
 {
   SoupMessageBody *request_body = soup_server_message_get_request_body (message);
   g_autoptr(GBytes) body = soup_message_body_flatten (request_body);
@@ -405,6 +481,9 @@ handle_post (PhMcpHttp         *self,
           refuse (message, SOUP_STATUS_SERVICE_UNAVAILABLE, "The Perihelion agent cannot be reached");
           return;
         }
+      session->bound_name = g_strdup (bound_name);
+      if (bound_name)
+        ph_mcp_server_set_agent_name (session->server, bound_name);
       g_hash_table_insert (self->sessions, session->id, session);
     }
   soup_message_headers_replace (soup_server_message_get_response_headers (message), "Mcp-Session-Id", session->id);
@@ -493,13 +572,14 @@ handle_request (SoupServer        *server,
   const char *session_id = soup_message_headers_get_one (headers, "Mcp-Session-Id");
   const char *version = soup_message_headers_get_one (headers, "MCP-Protocol-Version");
   Session *session = NULL;
+  g_autofree char *bound_name = NULL;
 
   if (!g_str_equal (path, MCP_PATH))
     {
       soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
       return;
     }
-  if (!admitted (self, message))
+  if (!admitted (self, message, &bound_name))
     return;
   if (version && !g_strv_contains (protocols, version))
     {
@@ -511,9 +591,15 @@ handle_request (SoupServer        *server,
       refuse (message, SOUP_STATUS_NOT_FOUND, "Not Found: no such session (initialize again)");
       return;
     }
+  /* A session stays with the token that opened it: one client cannot ride another's. */
+  if (session && g_strcmp0 (session->bound_name, bound_name) != 0)
+    {
+      refuse (message, SOUP_STATUS_FORBIDDEN, "Forbidden: the session belongs to another client");
+      return;
+    }
 
   if (g_str_equal (method, "POST"))
-    handle_post (self, message, session);
+    handle_post (self, message, session, bound_name);
   else if (g_str_equal (method, "GET"))
     {
       const char *accept = soup_message_headers_get_one (headers, "Accept");

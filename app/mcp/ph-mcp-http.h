@@ -16,5 +16,9 @@ gboolean   ph_mcp_http_listen   (PhMcpHttp   *self,
                                  const char  *address,
                                  GError     **error);
 guint16    ph_mcp_http_get_port (PhMcpHttp   *self);
+char      *ph_mcp_http_clients_path (void);
+gboolean   ph_mcp_http_add_client   (const char  *name,
+                                     const char  *token,
+                                     GError     **error);
 
 G_END_DECLS

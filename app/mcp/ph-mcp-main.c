@@ -169,6 +169,42 @@ quit_on_signal (gpointer loop)
   return G_SOURCE_REMOVE;
 }
 
+/* --new-client: the person approves the client in the agent's window; its token is printed once
+ * and only its hash is kept. */
+static int
+approve_client (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PhDBusAgent1) agent = NULL;
+  guint8 raw[32];
+  char token[65];
+
+  agent = ph_dbus_agent1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                                 G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                                 G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                                 AGENT_NAME, AGENT_PATH, NULL, &error);
+  if (agent)
+    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (agent), G_MAXINT);
+  if (agent == NULL || !ph_dbus_agent1_call_approve_mcp_client_sync (agent, name, NULL, &error))
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_printerr ("perihelion-mcp: %s\n", error->message);
+      return 1;
+    }
+  randombytes_buf (raw, sizeof raw);
+  sodium_bin2hex (token, sizeof token, raw, sizeof raw);
+  sodium_memzero (raw, sizeof raw);
+  if (!ph_mcp_http_add_client (name, token, &error))
+    {
+      g_printerr ("perihelion-mcp: %s\n", error->message);
+      sodium_memzero (token, sizeof token);
+      return 1;
+    }
+  g_print ("%s\n", token);
+  sodium_memzero (token, sizeof token);
+  return 0;
+}
+
 static int
 serve_http (const char *address)
 {
@@ -209,10 +245,13 @@ main (int    argc,
   g_autofree char *parent = NULL;
   gboolean version = FALSE;
   char *http = NULL;
+  char *new_client = NULL;
   const GOptionEntry entries[] = {
     { "http", 0, 0, G_OPTION_ARG_STRING, &http, N_("Serve Streamable HTTP on ADDRESS:PORT (loopback only; "
                                                    "PORT 0 picks one) instead of standard input and output"),
       N_("ADDRESS:PORT") },
+    { "new-client", 0, 0, G_OPTION_ARG_STRING, &new_client,
+      N_("Ask the person to approve an HTTP client as the AI agent NAME, and print its token"), N_("NAME") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version"), NULL },
     { NULL }
   };
@@ -240,6 +279,13 @@ main (int    argc,
     }
   if (sodium_init () < 0)
     return 1;
+  if (new_client)
+    {
+      int status = approve_client (new_client);
+
+      g_free (new_client);
+      return status;
+    }
   if (http)
     {
       int status = serve_http (http);

@@ -43,6 +43,7 @@ struct _PhMcpServer
   GDestroyNotify send_data_destroy;
   gboolean initialized;
   char *client_name;
+  char *bound_name;       /* the AI agent a client's token names: wins over its clientInfo */
   SoupSession *http;
 };
 
@@ -57,6 +58,7 @@ ph_mcp_server_finalize (GObject *object)
   g_clear_object (&self->http);
   g_free (self->spawned_by);
   g_free (self->client_name);
+  g_free (self->bound_name);
   if (self->send_data_destroy)
     self->send_data_destroy (self->send_data);
   G_OBJECT_CLASS (ph_mcp_server_parent_class)->finalize (object);
@@ -114,6 +116,16 @@ ph_mcp_server_new_full (PhDBusAgent1   *agent,
 
   self->send_data_destroy = destroy;
   return self;
+}
+
+/* The AI agent this server serves whatever its client calls itself: an HTTP client's token was
+ * approved for that name. */
+void
+ph_mcp_server_set_agent_name (PhMcpServer *self,
+                              const char  *name)
+{
+  g_free (self->bound_name);
+  self->bound_name = g_strdup (name);
 }
 
 /* Messages out */
@@ -1075,7 +1087,8 @@ initialize (PhMcpServer *self,
   g_autofree char *detail = NULL;
 
   /* The AI agent's name for the policy: its clientInfo name, kept to the safe characters. */
-  for (const char *p = client_name ? client_name : "unknown"; *p && name->len < 64; p++)
+  for (const char *p = self->bound_name ? self->bound_name : client_name ? client_name : "unknown";
+       *p && name->len < 64; p++)
     g_string_append_c (name, g_ascii_isalnum (*p) || *p == '.' || *p == '_' || *p == '-' ? *p : '-');
   g_free (self->client_name);
   self->client_name = g_strdup (name->str);

@@ -28,6 +28,8 @@ PhMcpServer *ph_mcp_server_new_full (PhDBusAgent1   *agent,
                                      PhMcpSend       send,
                                      gpointer        send_data,
                                      GDestroyNotify  destroy);
+void         ph_mcp_server_set_agent_name (PhMcpServer *self,
+                                          const char  *name);
 void         ph_mcp_server_receive (PhMcpServer  *self,
                                     const char   *json,
                                     gsize         length);

@@ -5,8 +5,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <adwaita.h>
+#include <libsoup/soup.h>
 
 #include "ph-agent-private.h"
 #include "ph-approval-window.h"
@@ -73,7 +75,8 @@ answer (gpointer data)
     person->seen_at = g_get_monotonic_time ();
   if (g_get_monotonic_time () - person->seen_at < 2500 * 1000)
     return G_SOURCE_CONTINUE;
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, "The AI agent “mcp-test-client”"));
+  g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL,
+                               person->answered < 3 ? "The AI agent “mcp-test-client”" : "The AI agent “my-ide”"));
   if (*person->reasons[person->answered])
     g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, person->reasons[person->answered]));
   button = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, person->answers[person->answered]);
@@ -103,11 +106,61 @@ node_done (GObject      *object,
   run->done = TRUE;
 }
 
+typedef struct
+{
+  GBytes *body;
+  GError *error;
+  gboolean done;
+} Post;
+
+static void
+post_done (GObject      *object,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  Post *post = data;
+
+  post->body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &post->error);
+  post->done = TRUE;
+}
+
+/* One POST to perihelion-mcp --http, the main loop turning (the agent answers in this process). */
+static int
+post (SoupSession *soup,
+      const char  *url,
+      const char  *token,
+      const char  *session_id,
+      const char  *json,
+      char       **out_session_id)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
+  g_autofree char *authorization = g_strdup_printf ("Bearer %s", token);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+  Post result = { 0 };
+
+  soup_message_headers_replace (headers, "Authorization", authorization);
+  soup_message_headers_replace (headers, "Accept", "application/json, text/event-stream");
+  if (session_id)
+    soup_message_headers_replace (headers, "Mcp-Session-Id", session_id);
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+  soup_session_send_and_read_async (soup, message, G_PRIORITY_DEFAULT, NULL, post_done, &result);
+  while (!result.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (result.error);
+  g_bytes_unref (result.body);
+  if (out_session_id)
+    *out_session_id = g_strdup (soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                                              "Mcp-Session-Id"));
+  return soup_message_get_status (message);
+}
+
 static void
 test_approval_outcomes (void)
 {
-  static const char * const answers[] = { "Allow _Once", "Allow _Once", "_Deny", NULL };
-  static const char * const reasons[] = { "Reason given: “deploy the staging app”", "", "just curious", NULL };
+  static const char * const answers[] = { "Allow _Once", "Allow _Once", "_Deny", "Allow _Once", NULL };
+  static const char * const reasons[] = { "Reason given: “deploy the staging app”", "", "just curious",
+                                          "connect to perihelion-mcp over HTTP", NULL };
   g_autofree char *dir = ph_test_make_dir ();
   g_autofree char *vault_path = g_build_filename (dir, "vault.phv", NULL);
   g_autofree char *script = g_build_filename (g_getenv ("PH_MCP_TEST_DIR"), "mcp-approval.js", NULL);
@@ -180,11 +233,84 @@ test_approval_outcomes (void)
     g_error ("the MCP approval tests failed:\n%s\n%s", run.out, run.err);
   g_assert_nonnull (strstr (run.out, "ok - denied is a tool error"));
   g_assert_cmpuint (person.answered, ==, 3);
+  g_clear_pointer (&run.out, g_free);
+  g_clear_pointer (&run.err, g_free);
+
+  /* An HTTP client approved once in the window: its token makes it the AI agent "my-ide",
+   * whatever it calls itself, and its session is its own. */
+  {
+    g_autoptr(GSubprocessLauncher) mcp_launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                             G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GSubprocess) approve = NULL;
+    g_autoptr(GSubprocess) server = NULL;
+    g_autoptr(GDataInputStream) lines = NULL;
+    g_autoptr(SoupSession) soup = soup_session_new ();
+    g_autofree char *url = NULL;
+    g_autofree char *master = NULL;
+    g_autofree char *master_path = g_build_filename (dir, "perihelion", "mcp-token", NULL);
+    g_autofree char *session_id = NULL;
+    g_autofree char *clients = NULL;
+    g_autofree char *clients_path = g_build_filename (dir, "perihelion", "mcp-clients", NULL);
+    g_autofree char *client_token = NULL;
+    int status;
+
+    g_subprocess_launcher_setenv (mcp_launcher, "XDG_CONFIG_HOME", dir, TRUE);
+    g_subprocess_launcher_setenv (mcp_launcher, "XDG_RUNTIME_DIR", dir, TRUE);
+    approve = g_subprocess_launcher_spawn (mcp_launcher, &error, g_getenv ("PH_MCP_PATH"), "--new-client", "my-ide", NULL);
+    g_assert_no_error (error);
+    run.done = FALSE;
+    g_subprocess_communicate_utf8_async (approve, NULL, NULL, node_done, &run);
+    person_source = g_timeout_add (50, answer, &person);
+    deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    while (!run.done && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, TRUE);
+    g_source_remove (person_source);
+    g_assert_true (run.done);
+    g_assert_cmpuint (person.answered, ==, 4);
+    if (!g_subprocess_get_successful (approve))
+      g_error ("perihelion-mcp --new-client: %s", run.err);
+    client_token = g_strstrip (g_strdup (run.out));
+    g_assert_cmpuint (strlen (client_token), ==, 64);
+    g_assert_true (g_file_get_contents (clients_path, &clients, NULL, NULL));
+    g_assert_true (g_str_has_prefix (clients, "my-ide "));
+    g_assert_null (strstr (clients, client_token));   /* only its hash is kept */
+
+    server = g_subprocess_launcher_spawn (mcp_launcher, &error, g_getenv ("PH_MCP_PATH"), "--http", "127.0.0.1:0", NULL);
+    g_assert_no_error (error);
+    lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+    url = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (master_path, &master, NULL, NULL));
+
+    status = post (soup, url, client_token, NULL,
+                   "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+                   "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"liar\",\"version\":\"1\"}}}",
+                   &session_id);
+    g_assert_cmpint (status, ==, 200);
+    g_assert_nonnull (session_id);
+    status = post (soup, url, client_token, session_id,
+                   "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+                   "\"list_credentials\",\"arguments\":{}}}", NULL);
+    g_assert_cmpint (status, ==, 200);
+    /* Another token may not ride this session; a token nobody approved gets nowhere. */
+    status = post (soup, url, master, session_id, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}", NULL);
+    g_assert_cmpint (status, ==, 403);
+    status = post (soup, url, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", NULL,
+                   "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}", NULL);
+    g_assert_cmpint (status, ==, 401);
+    g_subprocess_send_signal (server, SIGTERM);
+    g_subprocess_wait (server, NULL, NULL);
+    g_free (run.out);
+    g_free (run.err);
+    run.out = run.err = NULL;
+  }
 
   ph_agent_lock (agent);
   g_assert_true (g_file_get_contents (g_getenv ("PERIHELION_AUDIT_LOG"), &audit, NULL, &error));
   g_assert_nonnull (strstr (audit, "deploy the staging app"));
   g_assert_nonnull (strstr (audit, "agent:mcp-test-client"));
+  g_assert_nonnull (strstr (audit, "\"subject\":\"agent:my-ide\""));
+  g_assert_null (strstr (audit, "agent:liar"));
   g_assert_null (strstr (audit, "approved-s3cret"));
   g_free (run.out);
   g_free (run.err);

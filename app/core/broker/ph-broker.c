@@ -601,6 +601,53 @@ ph_broker_authorize (PhBroker        *self,
 }
 
 /**
+ * ph_broker_ask_person:
+ * @object_id: what is asked for ("mcp-client")
+ *
+ * Asks the person at the machine to approve @subject for @object_id, whatever the policy says:
+ * for grants that are not accesses to the vault (an HTTP client of perihelion-mcp). Audited as a
+ * decision like any other.
+ *
+ * Returns: %TRUE if approved
+ */
+gboolean
+ph_broker_ask_person (PhBroker         *self,
+                      const PhSubject  *subject,
+                      const char       *object_id,
+                      GError          **error)
+{
+  g_autofree char *subject_id = ph_subject_dup_id (subject);
+  g_autofree char *message = NULL;
+  PhAccessRequest request = {
+    .subject = subject,
+    .action = PH_ACTION_READ_METADATA,
+    .object_id = object_id,
+  };
+  PhApproval approval;
+
+  g_return_val_if_fail (PH_IS_BROKER (self), FALSE);
+
+  request.context.now = g_get_real_time ();
+  if (self->prompter == NULL)
+    {
+      audit (self, &request, subject_id, FALSE, "a person's approval: nobody to ask", NULL);
+      g_set_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_NOT_APPROVED,
+                   _("A person must approve %s, and nobody can be asked"), subject_id);
+      return FALSE;
+    }
+  message = g_strdup_printf (_("%s asks for “%s”"), subject_id, object_id);
+  approval = ph_prompter_ask_approval (self->prompter, &request, message);
+  audit (self, &request, subject_id, approval != PH_APPROVAL_DENY,
+         approval != PH_APPROVAL_DENY ? "a person's approval" : "a person's refusal", NULL);
+  if (approval == PH_APPROVAL_DENY)
+    {
+      g_set_error (error, PH_BROKER_ERROR, PH_BROKER_ERROR_NOT_APPROVED, _("Not approved: %s"), subject_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
  * ph_broker_open:
  * @action: reveal, copy, use or export
  *

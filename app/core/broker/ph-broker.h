@@ -47,6 +47,10 @@ gboolean    ph_broker_authorize    (PhBroker         *self,
                                     PhEntry          *entry,
                                     const char       *object_id,
                                     GError          **error);
+gboolean    ph_broker_ask_person   (PhBroker         *self,
+                                    const PhSubject  *subject,
+                                    const char       *object_id,
+                                    GError          **error);
 PhSecret   *ph_broker_open         (PhBroker         *self,
                                     const PhSubject  *subject,
                                     PhAction          action,
