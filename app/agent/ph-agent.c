@@ -459,6 +459,7 @@ subject_copy (const PhSubject *subject)
   copy->exe = g_strdup (subject->exe);
   copy->exe_sha256 = g_strdup (subject->exe_sha256);
   copy->app_id = g_strdup (subject->app_id);
+  copy->origin = g_strdup (subject->origin);
   return copy;
 }
 
@@ -810,6 +811,13 @@ handle_declare_agent (PhDBusAgent1          *skeleton,
   agent_subject->kind = PH_SUBJECT_AGENT;
   g_free (agent_subject->name);
   agent_subject->name = g_strdup (name);
+  g_clear_pointer (&agent_subject->origin, g_free);
+  if (*detail)
+    {
+      /* One line of at most 200 characters: it is the caller's own account. */
+      agent_subject->origin = g_utf8_substring (detail, 0, MIN (g_utf8_strlen (detail, -1), 200));
+      g_strdelimit (agent_subject->origin, "\n\r\t\v\f", ' ');
+    }
   g_hash_table_insert (self->callers, g_strdup (g_dbus_method_invocation_get_sender (invocation)), agent_subject);
   ph_dbus_agent1_complete_declare_agent (skeleton, invocation);
   return TRUE;
@@ -975,17 +983,26 @@ open_secret (PhAgent               *self,
                                   TRUE, wipe_and_free, secret);
 }
 
-/* RequestSecret: a reveal with the caller's reason, which the person approving reads. */
+/* RequestSecret: a reveal or use with the caller's reason, which the person approving reads. */
 static gboolean
 handle_request_secret (PhDBusAgent1          *skeleton,
                        GDBusMethodInvocation *invocation,
                        const char            *entry_name,
                        const char            *field,
+                       const char            *action_name,
                        const char            *reason,
                        PhAgent               *self)
 {
   g_autoptr(PhSubject) subject = NULL;
   GVariant *secret;
+  PhAction action;
+
+  if (!ph_action_from_string (action_name, &action) || (action != PH_ACTION_REVEAL && action != PH_ACTION_USE))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  _("The action is reveal or use"));
+      return TRUE;
+    }
 
   if (!g_utf8_validate (reason, -1, NULL) || g_utf8_strlen (reason, -1) > 500 || *reason == '\0')
     {
@@ -1004,7 +1021,7 @@ handle_request_secret (PhDBusAgent1          *skeleton,
   /* One line, no control characters: the reason is shown and audited as the caller's words. */
   subject->purpose = g_strdup (reason);
   g_strdelimit (subject->purpose, "\n\r\t\v\f", ' ');
-  if ((secret = open_secret (self, invocation, subject, PH_ACTION_REVEAL, entry_name, field)))
+  if ((secret = open_secret (self, invocation, subject, action, entry_name, field)))
     ph_dbus_agent1_complete_request_secret (skeleton, invocation, secret, ph_broker_get_ttl (self->broker));
   return TRUE;
 }

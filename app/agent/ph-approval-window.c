@@ -145,10 +145,12 @@ ph_approval_window_new (const PhAccessRequest *request)
   g_autoptr(GString) detail = g_string_new (NULL);
 
   gtk_label_set_text (self->request_label, text);
+  if (request->subject->origin)
+    g_string_append_printf (detail, _("Via: %s\n"), request->subject->origin);
   if (request->subject->command)
     g_string_append_printf (detail, _("To run: %s\n"), request->subject->command);
   if (request->subject->purpose)
-    g_string_append_printf (detail, _("Reason given: “%s”\n"), request->subject->purpose);
+    g_string_append_printf (detail, _("For: “%s”\n"), request->subject->purpose);
   if (request->subject->exe)
     g_string_append_printf (detail, _("Program: %s"), request->subject->exe);
   if (request->subject->pid > 0)

@@ -591,7 +591,7 @@ http_secret_done (GObject      *object,
   g_autofree char *secret = NULL;
   g_autofree char *credential = NULL;
 
-  if (!ph_dbus_agent1_call_get_secret_finish (PH_DBUS_AGENT1 (object), &bytes, &ttl, result, &error))
+  if (!ph_dbus_agent1_call_request_secret_finish (PH_DBUS_AGENT1 (object), &bytes, &ttl, result, &error))
     {
       g_autofree char *text = error_text (error);
 
@@ -709,7 +709,11 @@ http_entry_done (GObject      *object,
       finish_call (call, tool_result (text, NULL, TRUE));
       return;
     }
-  ph_dbus_agent1_call_get_secret (call->self->agent, id, "password", "use", NULL, http_secret_done, call);
+  {
+    g_autofree char *purpose = g_strdup_printf ("http_request: %s %s", call->method, call->url);
+
+    ph_dbus_agent1_call_request_secret (call->self->agent, id, "password", "use", purpose, NULL, http_secret_done, call);
+  }
 }
 
 /* run_command */
@@ -907,7 +911,11 @@ run_command (PhMcpServer *self,
     }
   g_free (g_ptr_array_index (args, 0));
   args->pdata[0] = g_strdup (program);
-  command_line = g_strjoinv (" ", (char **) args->pdata);
+  {
+    g_autofree char *joined = g_strjoinv (" ", (char **) args->pdata);
+
+    command_line = g_strdup_printf ("run_command: %s", joined);
+  }
   call = tool_call_new (self, id, params);
   call->argv = (GStrv) g_ptr_array_free (g_steal_pointer (&args), FALSE);
   call->env_var = g_strdup (env_var);
@@ -1006,8 +1014,12 @@ call_tool (PhMcpServer *self,
       if (g_str_equal (name, "get_totp"))
         ph_dbus_agent1_call_get_one_time_code (self->agent, entry, "reveal", NULL, reveal_done, call);
       else
-        ph_dbus_agent1_call_request_secret (self->agent, entry, field ? field : "password",
-                                            string_member (arguments, "reason"), NULL, reveal_done, call);
+        {
+          g_autofree char *purpose = g_strdup_printf ("request_secret: %s", string_member (arguments, "reason"));
+
+          ph_dbus_agent1_call_request_secret (self->agent, entry, field ? field : "password", "reveal", purpose, NULL,
+                                              reveal_done, call);
+        }
     }
   else if (g_str_equal (name, "oauth_token"))
     {
@@ -1092,8 +1104,17 @@ initialize (PhMcpServer *self,
     g_string_append_c (name, g_ascii_isalnum (*p) || *p == '.' || *p == '_' || *p == '-' ? *p : '-');
   g_free (self->client_name);
   self->client_name = g_strdup (name->str);
-  detail = g_strdup_printf ("MCP client “%s”, started by %s", client_name ? client_name : "?",
-                            self->spawned_by ? self->spawned_by : "?");
+  /* Over stdio, the program that started us; over HTTP, the transport (the token names the agent). */
+  {
+    g_autofree char *shown = client_name && g_utf8_validate (client_name, -1, NULL)
+                             ? g_utf8_substring (client_name, 0, MIN (g_utf8_strlen (client_name, -1), 64))
+                             : g_strdup ("?");
+
+    if (self->spawned_by)
+      detail = g_strdup_printf ("MCP client “%s”, started by %s", shown, self->spawned_by);
+    else
+      detail = g_strdup_printf ("MCP client “%s” over HTTP", shown);
+  }
   ph_dbus_agent1_call_declare_agent (self->agent, self->client_name, detail, NULL, declare_done, NULL);
 
   json_builder_begin_object (b);

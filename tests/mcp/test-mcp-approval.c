@@ -159,7 +159,8 @@ static void
 test_approval_outcomes (void)
 {
   static const char * const answers[] = { "Allow _Once", "Allow _Once", "_Deny", "Allow _Once", NULL };
-  static const char * const reasons[] = { "Reason given: “deploy the staging app”", "", "just curious",
+  static const char * const reasons[] = { "For: “request_secret: deploy the staging app”", "http_request: GET http://127.0.0.1:",
+                                          "just curious",
                                           "connect to perihelion-mcp over HTTP", NULL };
   g_autofree char *dir = ph_test_make_dir ();
   g_autofree char *vault_path = g_build_filename (dir, "vault.phv", NULL);

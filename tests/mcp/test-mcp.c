@@ -195,7 +195,14 @@ run_client (const char *script_name,
   g_assert_nonnull (strstr (audit, "agent:mcp-test-client"));
   g_assert_nonnull (strstr (audit, "agent:other-agent"));
   if (stdio)
-    g_assert_nonnull (strstr (audit, "purpose “to test”"));
+    {
+      /* Each record names the tool too. */
+      g_assert_nonnull (strstr (audit, "purpose “request_secret: to test”"));
+      g_assert_nonnull (strstr (audit, "purpose “http_request: POST http://127.0.0.1:"));
+      g_assert_nonnull (strstr (audit, "purpose “run_command: /"));
+      /* Over stdio, the program that started perihelion-mcp (node, here) is on record. */
+      g_assert_nonnull (strstr (audit, "via “MCP client “mcp-test-client”, started by /"));
+    }
   g_assert_null (strstr (audit, canary));
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);

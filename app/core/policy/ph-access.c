@@ -190,6 +190,7 @@ ph_subject_free (PhSubject *subject)
   g_free (subject->exe_sha256);
   g_free (subject->app_id);
   g_free (subject->purpose);
+  g_free (subject->origin);
   g_free (subject->command);
   g_free (subject);
 }
@@ -236,6 +237,8 @@ ph_subject_dup_description (const PhSubject *subject)
     g_string_append_printf (s, " sha256 %.16s", subject->exe_sha256);
   if (subject->app_id)
     g_string_append_printf (s, " app %s", subject->app_id);
+  if (subject->origin)
+    g_string_append_printf (s, " via “%s”", subject->origin);
   if (subject->command)
     g_string_append_printf (s, " command %s", subject->command);
   if (subject->purpose)

@@ -26,6 +26,8 @@ typedef struct
   char *app_id;         /* Flatpak app id, or NULL */
   char *purpose;        /* why the subject says it asks (an AI agent's reason), or NULL: shown to
                          * the person who approves and audited, never decided on */
+  char *origin;         /* what started it, as its declaration says (an AI agent: "MCP client X,
+                         * started by /usr/bin/node"), or NULL: shown and audited */
   char *command;        /* the program (absolute, symlinks resolved) the subject will hand the
                          * secret to, or NULL: the policy's r.ctx.Command */
 } PhSubject;
