@@ -51,6 +51,20 @@ const service = http.createServer((req, res) => {
   assert.ok(!JSON.stringify(denied).includes(secret));
   console.log('ok - denied is a tool error');
 
+  // 4-6. The other tools, each approved in the window: the command ran with the secret (masked),
+  // and the code and the token, which these tools reveal by design.
+  const ran = await client.callTool({ name: 'run_command', arguments: {
+    entry: 'Echo API', argv: ['sh', '-c', 'echo "key=$KEY"'], env_var: 'KEY' } }, undefined, options);
+  assert.equal(ran.isError, false, JSON.stringify(ran));
+  assert.equal(ran.structuredContent.output, 'key=[REDACTED]\n');
+  const code = await client.callTool({ name: 'get_totp', arguments: { entry: 'Echo API' } }, undefined, options);
+  assert.equal(code.isError, false, JSON.stringify(code));
+  assert.match(code.content[0].text, /^[0-9]{6}$/);
+  const token = await client.callTool({ name: 'oauth_token', arguments: { account: 'GitHub Bot' } }, undefined, options);
+  assert.equal(token.isError, false, JSON.stringify(token));
+  assert.equal(token.content[0].text, 'gho_approved-token');
+  console.log('ok - run_command, get_totp and oauth_token approved');
+
   await client.close();
   service.close();
 })().catch((error) => {

@@ -13,6 +13,7 @@
 #include "ph-agent-private.h"
 #include "ph-approval-window.h"
 #include "ph-gtk-prompter.h"
+#include "ph-oauth-account.h"
 #include "ph-test-util.h"
 
 static GtkWindow *
@@ -76,7 +77,7 @@ answer (gpointer data)
   if (g_get_monotonic_time () - person->seen_at < 2500 * 1000)
     return G_SOURCE_CONTINUE;
   g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL,
-                               person->answered < 3 ? "The AI agent “mcp-test-client”" : "The AI agent “my-ide”"));
+                               person->answered < 6 ? "The AI agent “mcp-test-client”" : "The AI agent “my-ide”"));
   if (*person->reasons[person->answered])
     g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, person->reasons[person->answered]));
   button = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, person->answers[person->answered]);
@@ -158,9 +159,10 @@ post (SoupSession *soup,
 static void
 test_approval_outcomes (void)
 {
-  static const char * const answers[] = { "Allow _Once", "Allow _Once", "_Deny", "Allow _Once", NULL };
+  static const char * const answers[] = { "Allow _Once", "Allow _Once", "_Deny", "Allow _Once", "Allow _Once",
+                                          "Allow _Once", "Allow _Once", NULL };
   static const char * const reasons[] = { "For: “request_secret: deploy the staging app”", "http_request: GET http://127.0.0.1:",
-                                          "just curious",
+                                          "just curious", "run_command: /", "", "",
                                           "connect to perihelion-mcp over HTTP", NULL };
   g_autofree char *dir = ph_test_make_dir ();
   g_autofree char *vault_path = g_build_filename (dir, "vault.phv", NULL);
@@ -197,7 +199,14 @@ test_approval_outcomes (void)
     bound = g_socket_get_local_address (socket, NULL);
     port = g_strdup_printf ("%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
     url = g_strdup_printf ("http://127.0.0.1:%s/", port);
-    ph_test_put_entry (vault, "Echo API", "bot", url, "approved-s3cret");
+    g_autoptr(PhEntry) echo = ph_test_add_entry (vault, "Echo API", "bot", url, "approved-s3cret");
+    PhOAuthTokens tokens = { .access_token = ph_secret_new_from_text ("gho_approved-token"),
+                             .expires_at = g_get_real_time () / G_USEC_PER_SEC + 3600 };
+
+    ph_test_set_secret (vault, echo, PH_FIELD_OTP, "otpauth://totp/Echo:bot?secret=JBSWY3DPEHPK3PXP");
+    ph_vault_entry_changed (vault, echo);
+    g_assert_nonnull (ph_oauth_account_store (vault, "GitHub Bot", "github", NULL, "client-id", "bot", &tokens, NULL));
+    ph_secret_unref (tokens.access_token);
     g_assert_true (ph_vault_save (vault, NULL));
   }
 
@@ -233,7 +242,7 @@ test_approval_outcomes (void)
   if (!g_subprocess_get_if_exited (node) || g_subprocess_get_exit_status (node) != 0)
     g_error ("the MCP approval tests failed:\n%s\n%s", run.out, run.err);
   g_assert_nonnull (strstr (run.out, "ok - denied is a tool error"));
-  g_assert_cmpuint (person.answered, ==, 3);
+  g_assert_cmpuint (person.answered, ==, 6);
   g_clear_pointer (&run.out, g_free);
   g_clear_pointer (&run.err, g_free);
 
@@ -267,7 +276,7 @@ test_approval_outcomes (void)
       g_main_context_iteration (NULL, TRUE);
     g_source_remove (person_source);
     g_assert_true (run.done);
-    g_assert_cmpuint (person.answered, ==, 4);
+    g_assert_cmpuint (person.answered, ==, 7);
     if (!g_subprocess_get_successful (approve))
       g_error ("perihelion-mcp --new-client: %s", run.err);
     client_token = g_strstrip (g_strdup (run.out));
