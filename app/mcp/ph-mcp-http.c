@@ -574,6 +574,9 @@ handle_request (SoupServer        *server,
   Session *session = NULL;
   g_autofree char *bound_name = NULL;
 
+  /* A connection per exchange: libsoup 3.2's server was seen closing kept-alive connections under
+   * a client's next request; on loopback a new connection costs a fraction of a millisecond. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (message), "Connection", "close");
   if (!g_str_equal (path, MCP_PATH))
     {
       soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);

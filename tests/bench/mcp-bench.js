@@ -17,6 +17,7 @@ const crypto = require('node:crypto');
 const port = Number(process.env.PH_HTTP_PORT);
 const url = `http://127.0.0.1:${port}/echo`;
 const N = 300;
+const children = [];
 
 const service = http.createServer((req, res) => {
   req.resume();
@@ -98,6 +99,7 @@ function direct() {
   const token = crypto.randomBytes(32).toString('hex');
   const server = spawn(process.env.PH_MCP_PATH, ['--http', '127.0.0.1:0'],
     { env: { ...process.env, PERIHELION_MCP_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(server);
   const endpoint = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(d.toString().trim())));
   const overHttp = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
     const c = new Client({ name: `http-bench-${i}`, version: '1.0.0' });
@@ -122,5 +124,9 @@ function direct() {
   agent.destroy();
 })().catch((error) => {
   console.log(`not ok - ${error.stack}`);
-  process.exit(1);
+  process.exitCode = 1;
+}).finally(() => {
+  // Whatever happened, no server of ours outlives the benchmark (it holds the harness's pipes).
+  for (const child of children) child.kill('SIGKILL');
+  process.exit();
 });
