@@ -83,11 +83,7 @@ handle_begin_totp (PhDBusAgent1          *skeleton,
   g_hash_table_replace (self->enrollments, g_strdup (g_dbus_method_invocation_get_sender (invocation)),
                         ph_secret_ref (uri));
   ph_agent_flush_audit (self->agent);
-  ph_dbus_agent1_complete_begin_totp_enrollment (skeleton, invocation,
-                                                 g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                                          ph_secret_get_data (uri),
-                                                                          ph_secret_get_length (uri), TRUE,
-                                                                          wipe_secret, uri));
+  ph_dbus_agent1_complete_begin_totp_enrollment (skeleton, invocation, ph_agent_secret_variant (uri));
   return TRUE;
 }
 

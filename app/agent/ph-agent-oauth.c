@@ -435,19 +435,6 @@ account_call_free (gpointer data)
   g_free (call);
 }
 
-static void
-wipe_token (gpointer data)
-{
-  ph_secret_unref (data);
-}
-
-static GVariant *
-token_variant (PhSecret *token)
-{
-  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, ph_secret_get_data (token), ph_secret_get_length (token),
-                                  TRUE, wipe_token, ph_secret_ref (token));
-}
-
 /* The answer to GetOAuthToken or GetGitCredential. */
 static void
 complete_token (PhDBusAgent1          *skeleton,
@@ -457,9 +444,9 @@ complete_token (PhDBusAgent1          *skeleton,
                 const char            *git_username)
 {
   if (git_username)
-    ph_dbus_agent1_complete_get_git_credential (skeleton, invocation, git_username, token_variant (token));
+    ph_dbus_agent1_complete_get_git_credential (skeleton, invocation, git_username, ph_agent_secret_variant (ph_secret_ref (token)));
   else
-    ph_dbus_agent1_complete_get_oauth_token (skeleton, invocation, token_variant (token), expires_at);
+    ph_dbus_agent1_complete_get_oauth_token (skeleton, invocation, ph_agent_secret_variant (ph_secret_ref (token)), expires_at);
 }
 
 static void
@@ -661,7 +648,7 @@ handle_get_git_credential (PhDBusAgent1          *skeleton,
         return ph_agent_fail_call (self->agent, invocation, error);
       ph_agent_flush_audit (self->agent);
       ph_dbus_agent1_complete_get_git_credential (skeleton, invocation, ph_entry_get_username (entry),
-                                                  token_variant (password));
+                                                  ph_agent_secret_variant (ph_secret_ref (password)));
       return TRUE;
     }
   ph_agent_flush_audit (self->agent);

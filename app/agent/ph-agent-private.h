@@ -20,6 +20,7 @@ PhSubject *ph_agent_dup_caller  (PhAgent               *self,
                                  GDBusMethodInvocation *invocation,
                                  GError               **error);
 void       ph_agent_touch       (PhAgent               *self);
+GVariant  *ph_agent_secret_variant (PhSecret           *secret);
 void       ph_agent_flush_audit (PhAgent               *self);
 gboolean   ph_agent_save        (PhAgent               *self,
                                  GError               **error);

@@ -723,6 +723,20 @@ wipe_and_free (gpointer data)
   ph_secret_unref (secret);
 }
 
+/**
+ * ph_agent_secret_variant:
+ * @secret: (transfer full): what a reply carries
+ *
+ * A byte string that borrows @secret's guarded buffer; the buffer is wiped and freed when the
+ * reply is done with it.
+ */
+GVariant *
+ph_agent_secret_variant (PhSecret *secret)
+{
+  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, ph_secret_get_data (secret), ph_secret_get_length (secret),
+                                  TRUE, wipe_and_free, secret);
+}
+
 static gboolean
 save_and_announce (PhAgent  *self,
                    GError  **error)
@@ -859,12 +873,7 @@ handle_get_one_time_code (PhDBusAgent1          *skeleton,
       return fail (self, invocation, error);
     }
   end (self);
-  ph_dbus_agent1_complete_get_one_time_code (skeleton, invocation,
-                                             g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                                      ph_secret_get_data (code),
-                                                                      ph_secret_get_length (code), TRUE,
-                                                                      wipe_and_free, code),
-                                             period, valid_until);
+  ph_dbus_agent1_complete_get_one_time_code (skeleton, invocation, ph_agent_secret_variant (code), period, valid_until);
   return TRUE;
 }
 
@@ -912,12 +921,7 @@ handle_get_secret (PhDBusAgent1          *skeleton,
   if (secret == NULL)
     return fail (self, invocation, error);
   end (self);
-  /* The reply borrows the guarded buffer, which is wiped when the message is done with it. */
-  ph_dbus_agent1_complete_get_secret (skeleton, invocation,
-                                      g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                               ph_secret_get_data (secret),
-                                                               ph_secret_get_length (secret), TRUE,
-                                                               wipe_and_free, secret),
+  ph_dbus_agent1_complete_get_secret (skeleton, invocation, ph_agent_secret_variant (secret),
                                       ph_broker_get_ttl (self->broker));
   return TRUE;
 }
@@ -979,8 +983,7 @@ open_secret (PhAgent               *self,
       return NULL;
     }
   end (self);
-  return g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, ph_secret_get_data (secret), ph_secret_get_length (secret),
-                                  TRUE, wipe_and_free, secret);
+  return ph_agent_secret_variant (secret);
 }
 
 /* RequestSecret: a reveal or use with the caller's reason, which the person approving reads. */
@@ -1393,10 +1396,7 @@ create_done (GObject      *object,
       return;
     }
   ph_dbus_agent1_complete_create (self->skeleton, invocation,
-                                  g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING,
-                                                           ph_secret_get_data (create->recovery_key),
-                                                           ph_secret_get_length (create->recovery_key), TRUE,
-                                                           wipe_and_free, ph_secret_ref (create->recovery_key)));
+                                  ph_agent_secret_variant (ph_secret_ref (create->recovery_key)));
 }
 
 static gboolean
